@@ -1,0 +1,205 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// module is a compiled, validated artifact.
+type module struct {
+	cm       wazero.CompiledModule
+	minPages uint32 // declared initial memory pages (0 when no memory)
+}
+
+const digestPrefix = "sha256:"
+
+// checkDigest verifies that wasm hashes to digest ("sha256:<64 hex>").
+func checkDigest(digest string, wasm []byte) error {
+	hexPart, ok := strings.CutPrefix(digest, digestPrefix)
+	if !ok || len(hexPart) != sha256.Size*2 {
+		return fmt.Errorf("%w: malformed digest %q (want sha256:<64 hex>)", ErrDigestMismatch, digest)
+	}
+	sum := sha256.Sum256(wasm)
+	if hex.EncodeToString(sum[:]) != strings.ToLower(hexPart) {
+		return fmt.Errorf("%w: module bytes hash to sha256:%x, not %s", ErrDigestMismatch, sum, digest)
+	}
+	return nil
+}
+
+// Compile validates and compiles wasm, which must hash to digest. It is
+// idempotent and concurrency-safe: concurrent calls for one digest compile
+// once. It rejects bytes that are not Wasm, modules without an exported
+// `_start` (not a WASI command) and modules importing anything but
+// wasi_snapshot_preview1 functions, all with ErrInvalidModule.
+func (r *Runtime) Compile(ctx context.Context, digest string, wasm []byte) error {
+	if err := checkDigest(digest, wasm); err != nil {
+		return err
+	}
+	_, err := r.compile(ctx, digest, wasm)
+	return err
+}
+
+func (r *Runtime) compile(ctx context.Context, digest string, wasm []byte) (*module, error) {
+	if m := r.lookup(digest); m != nil {
+		return m, nil
+	}
+	v, err := r.shared(ctx, "compile:"+digest, func(ctx context.Context) (any, error) {
+		if m := r.lookup(digest); m != nil {
+			return m, nil
+		}
+		m, err := r.build(ctx, wasm)
+		if err != nil {
+			return nil, fmt.Errorf("compile %s: %w", digest, err)
+		}
+		r.mu.Lock()
+		r.compiled[digest] = m
+		r.mu.Unlock()
+		r.log.Debug("module compiled", "digest", digest, "size", len(wasm), "min_pages", m.minPages)
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*module), nil
+}
+
+// build compiles and validates one module.
+func (r *Runtime) build(ctx context.Context, wasm []byte) (*module, error) {
+	cm, err := r.rt.CompileModule(ctx, wasm)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
+	}
+	err = r.validate(cm)
+	var minPages uint32
+	if err == nil {
+		// wazero accepted the bytes, so the parse below only fails on bugs.
+		minPages, err = memoryMinPages(wasm)
+	}
+	if err != nil {
+		_ = cm.Close(ctx)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
+	}
+	return &module{cm: cm, minPages: minPages}, nil
+}
+
+// validate checks that cm is a WASI preview-1 command that only needs what
+// this runtime provides.
+func (r *Runtime) validate(cm wazero.CompiledModule) error {
+	start, ok := cm.ExportedFunctions()["_start"]
+	if !ok {
+		return errors.New("not a WASI preview-1 command: no exported function \"_start\" (reactor modules are not supported)")
+	}
+	if len(start.ParamTypes()) != 0 || len(start.ResultTypes()) != 0 {
+		return errors.New("exported \"_start\" must take no parameters and return nothing")
+	}
+	for _, fn := range cm.ImportedFunctions() {
+		mod, name, _ := fn.Import()
+		if mod != wasi_snapshot_preview1.ModuleName {
+			return fmt.Errorf("imports %q.%q: only %s functions are provided", mod, name, wasi_snapshot_preview1.ModuleName)
+		}
+		def, ok := r.wasi[name]
+		if !ok {
+			return fmt.Errorf("imports %q.%q: not a %s function", mod, name, wasi_snapshot_preview1.ModuleName)
+		}
+		if !sameSignature(def, fn) {
+			return fmt.Errorf("imports %q.%q with the wrong signature", mod, name)
+		}
+	}
+	for _, mem := range cm.ImportedMemories() {
+		mod, name, _ := mem.Import()
+		return fmt.Errorf("imports memory %q.%q: modules must define their own memory", mod, name)
+	}
+	return nil
+}
+
+func sameSignature(a, b api.FunctionDefinition) bool {
+	return string(a.ParamTypes()) == string(b.ParamTypes()) && string(a.ResultTypes()) == string(b.ResultTypes())
+}
+
+func (r *Runtime) lookup(digest string) *module {
+	r.mu.RLock()
+	m := r.compiled[digest]
+	r.mu.RUnlock()
+	return m
+}
+
+// Compiled reports whether the module for digest is compiled in memory now.
+func (r *Runtime) Compiled(digest string) bool { return r.lookup(digest) != nil }
+
+// Evict drops the compiled code for digest from memory. Running instances
+// are unaffected; the file cache keeps the machine code, so the next
+// compile of the same bytes is cheap.
+func (r *Runtime) Evict(digest string) {
+	r.mu.Lock()
+	m := r.compiled[digest]
+	delete(r.compiled, digest)
+	r.mu.Unlock()
+	if m != nil {
+		_ = m.cm.Close(context.Background())
+	}
+}
+
+// resolve returns the compiled module for digest, loading and compiling it
+// on a miss; cold reports whether this call had to wait for that.
+func (r *Runtime) resolve(ctx context.Context, digest string) (m *module, cold bool, err error) {
+	if m := r.lookup(digest); m != nil {
+		return m, false, nil
+	}
+	v, err := r.shared(ctx, "load:"+digest, func(ctx context.Context) (any, error) {
+		if m := r.lookup(digest); m != nil {
+			return m, nil
+		}
+		if r.load == nil {
+			return nil, fmt.Errorf("%w: %s (no loader configured)", ErrNotFound, digest)
+		}
+		wasm, err := r.load(ctx, digest)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", digest, err)
+		}
+		if len(wasm) == 0 {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, digest)
+		}
+		if err := checkDigest(digest, wasm); err != nil {
+			return nil, fmt.Errorf("load %s: %w", digest, err)
+		}
+		return r.compile(ctx, digest, wasm)
+	})
+	if err != nil {
+		return nil, true, err
+	}
+	return v.(*module), true, nil
+}
+
+// sharedWorkTimeout bounds a load or compile that runs detached from the
+// caller who started it.
+const sharedWorkTimeout = 5 * time.Minute
+
+// shared runs fn once per key for all concurrent callers. fn runs on a
+// context detached from the first caller's cancellation, so one caller
+// giving up does not fail the others (nor waste a half-done compile);
+// each caller still stops waiting when its own ctx ends.
+func (r *Runtime) shared(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
+	ch := r.group.DoChan(key, func() (any, error) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedWorkTimeout)
+		defer cancel()
+		return fn(dctx)
+	})
+	select {
+	case res := <-ch:
+		return res.Val, res.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,122 @@
+package runtime
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+const (
+	pageSize = 1 << 16 // Wasm page, 64 KiB
+	maxPages = 1 << 16 // 4 GiB, the wasm32 ceiling; per-invocation limits are enforced by linearMemory
+
+	minPoolShift = 16 // smallest pooled buffer: 64 KiB
+	maxPoolShift = 23 // largest pooled buffer: 8 MiB; bigger ones go back to the GC
+)
+
+// memPool recycles linear-memory buffers in power-of-two size classes.
+// Invariant: every buffer in the pool is entirely zero.
+type memPool struct {
+	classes [maxPoolShift - minPoolShift + 1]sync.Pool
+	reused  atomic.Uint64 // buffers handed out again (observability, tests)
+}
+
+func newMemPool() *memPool { return &memPool{} }
+
+// class returns the size-class shift for a buffer of at least size bytes.
+func class(size uint64) uint {
+	if size <= 1<<minPoolShift {
+		return minPoolShift
+	}
+	return uint(bits.Len64(size - 1))
+}
+
+// get returns a zeroed, empty buffer with capacity of at least size.
+func (p *memPool) get(size uint64) []byte {
+	shift := class(size)
+	if shift > maxPoolShift {
+		return make([]byte, 0, size)
+	}
+	if v, ok := p.classes[shift-minPoolShift].Get().(*[]byte); ok {
+		p.reused.Add(1)
+		return (*v)[:0]
+	}
+	return make([]byte, 0, 1<<shift)
+}
+
+// put returns a buffer that the caller has zeroed in full.
+func (p *memPool) put(b []byte) {
+	c := uint64(cap(b))
+	shift := class(c)
+	if c != 1<<shift || shift > maxPoolShift {
+		return // not a pool size class: leave it to the GC
+	}
+	b = b[:0]
+	p.classes[shift-minPoolShift].Put(&b)
+}
+
+// linearMemory is the allocator and the memory of one instance. It refuses
+// to grow past limit (the guest's memory.grow returns -1) and, on Free,
+// zeroes what the guest could have touched before recycling the buffer, so
+// no data crosses from one invocation to the next.
+type linearMemory struct {
+	pool   *memPool
+	limit  uint64 // bytes
+	buf    []byte
+	used   bool // Allocate was called
+	denied bool // a grow past limit was refused
+	freed  bool
+}
+
+var (
+	_ experimental.MemoryAllocator = (*linearMemory)(nil)
+	_ experimental.LinearMemory    = (*linearMemory)(nil)
+)
+
+// Allocate implements experimental.MemoryAllocator. wazero supports a
+// single memory per module, so one linearMemory serves one instance.
+func (m *linearMemory) Allocate(capacity, _ uint64) experimental.LinearMemory {
+	if m.used { // defensive: a second memory gets its own, unpooled state
+		return &linearMemory{pool: m.pool, limit: m.limit, used: true, buf: m.pool.get(capacity)}
+	}
+	m.used = true
+	m.buf = m.pool.get(capacity)
+	return m
+}
+
+// Reallocate implements experimental.LinearMemory.
+func (m *linearMemory) Reallocate(size uint64) []byte {
+	if size > m.limit {
+		m.denied = true
+		return nil
+	}
+	if size <= uint64(cap(m.buf)) {
+		// Bytes between the old and new length were never exposed, and the
+		// buffer came zeroed, so they are zero.
+		m.buf = m.buf[:size]
+		return m.buf
+	}
+	newCap := max(size, 2*uint64(cap(m.buf)))
+	if shift := class(newCap); shift <= maxPoolShift {
+		newCap = 1 << shift
+	}
+	nb := make([]byte, size, newCap)
+	copy(nb, m.buf)
+	// The old buffer holds guest data: it goes to the GC, never to the pool.
+	m.buf = nb
+	return nb
+}
+
+// Free implements experimental.LinearMemory. wazero calls it once, when the
+// instance is closed and no longer running.
+func (m *linearMemory) Free() {
+	if m.freed || m.buf == nil {
+		return
+	}
+	m.freed = true
+	clear(m.buf) // len(m.buf) covers every byte the guest could reach
+	m.pool.put(m.buf)
+	m.buf = nil
+}

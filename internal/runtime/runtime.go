@@ -1,0 +1,206 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"golang.org/x/sync/singleflight"
+)
+
+// Config configures a Runtime. The zero value is usable except for Load,
+// without which a compile miss in Invoke returns ErrNotFound.
+type Config struct {
+	// CacheDir is wazero's file-backed compilation cache directory; compiled
+	// machine code survives restarts there. "" keeps the cache in memory only.
+	CacheDir string
+	// Logger receives runtime events; nil means slog.Default().
+	Logger *slog.Logger
+	// Load fetches module bytes on a compile miss (the artifact store).
+	Load func(ctx context.Context, digest string) ([]byte, error)
+	// MaxInstances bounds the instances running at once on this node;
+	// 0 means DefaultMaxInstancesPerCPU*GOMAXPROCS. Beyond it, Invoke waits
+	// for a slot until its context ends, then returns ErrBusy.
+	MaxInstances int
+}
+
+// DefaultMaxInstancesPerCPU is the per-CPU factor of the MaxInstances default.
+const DefaultMaxInstancesPerCPU = 64
+
+// Stats is a snapshot of the runtime's counters.
+type Stats struct {
+	Compiled    int    // modules compiled and held in memory now
+	Active      int64  // instances running now
+	ColdStarts  uint64 // invocations that had to load and compile first
+	Invocations uint64 // invocations that got an instance slot
+}
+
+// Runtime compiles modules once per digest and runs one fresh instance per
+// invocation. It is safe for concurrent use.
+type Runtime struct {
+	log    *slog.Logger
+	load   func(ctx context.Context, digest string) ([]byte, error)
+	rt     wazero.Runtime
+	cache  wazero.CompilationCache
+	engine string
+	wasi   map[string]api.FunctionDefinition // exported by wasi_snapshot_preview1
+	base   wazero.ModuleConfig               // shared per-instance settings, built once
+	slots  chan struct{}
+	mem    *memPool
+	ios    sync.Pool // of *ioSet
+
+	mu       sync.RWMutex
+	compiled map[string]*module
+	group    singleflight.Group
+
+	closeMu sync.RWMutex // held for reading by running invocations
+	closed  bool
+
+	active      atomic.Int64
+	coldStarts  atomic.Uint64
+	invocations atomic.Uint64
+}
+
+// New creates a Runtime: one wazero runtime (compiler engine when the
+// platform has one, interpreter otherwise) with WASI preview 1 instantiated.
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	var (
+		cache wazero.CompilationCache
+		err   error
+	)
+	if cfg.CacheDir != "" {
+		if cache, err = wazero.NewCompilationCacheWithDir(cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("runtime: compilation cache %q: %w", cfg.CacheDir, err)
+		}
+	} else {
+		cache = wazero.NewCompilationCache()
+	}
+	rt, engine := newWazero(ctx, cache)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		_ = cache.Close(ctx)
+		return nil, fmt.Errorf("runtime: instantiate WASI: %w", err)
+	}
+	wasi := map[string]api.FunctionDefinition{}
+	if m := rt.Module(wasi_snapshot_preview1.ModuleName); m != nil {
+		wasi = m.ExportedFunctionDefinitions()
+	}
+	n := cfg.MaxInstances
+	if n <= 0 {
+		n = DefaultMaxInstancesPerCPU * goruntime.GOMAXPROCS(0)
+	}
+	r := &Runtime{
+		log:    log,
+		load:   cfg.Load,
+		rt:     rt,
+		cache:  cache,
+		engine: engine,
+		wasi:   wasi,
+		base: wazero.NewModuleConfig().
+			WithName("").
+			WithStartFunctions("_start").
+			WithRandSource(rand.Reader).
+			WithSysWalltime().
+			WithSysNanotime().
+			WithSysNanosleep(),
+		slots:    make(chan struct{}, n),
+		mem:      newMemPool(),
+		compiled: map[string]*module{},
+	}
+	log.Info("wasm runtime ready", "engine", engine, "cache_dir", cfg.CacheDir, "max_instances", n)
+	return r, nil
+}
+
+// newWazero prefers the compiler engine. wazero panics when the compiler is
+// requested on a platform without one, so that case falls back to the
+// interpreter.
+func newWazero(ctx context.Context, cache wazero.CompilationCache) (rt wazero.Runtime, engine string) {
+	mk := func(c wazero.RuntimeConfig) wazero.Runtime {
+		return wazero.NewRuntimeWithConfig(ctx, c.
+			WithCompilationCache(cache).
+			WithCloseOnContextDone(true).
+			WithMemoryLimitPages(maxPages))
+	}
+	func() {
+		defer func() {
+			if recover() != nil {
+				rt = nil
+			}
+		}()
+		rt = mk(wazero.NewRuntimeConfigCompiler())
+		// Force engine use now rather than on the first real compile.
+		if cm, err := rt.CompileModule(ctx, emptyModule); err == nil {
+			_ = cm.Close(ctx)
+		}
+	}()
+	if rt != nil {
+		return rt, "compiler"
+	}
+	return mk(wazero.NewRuntimeConfigInterpreter()), "interpreter"
+}
+
+// emptyModule is the smallest valid Wasm module (magic + version).
+var emptyModule = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+
+// Engine reports the wazero engine in use: "compiler" or "interpreter".
+func (r *Runtime) Engine() string { return r.engine }
+
+// Stats returns a snapshot of the counters.
+func (r *Runtime) Stats() Stats {
+	r.mu.RLock()
+	n := len(r.compiled)
+	r.mu.RUnlock()
+	return Stats{
+		Compiled:    n,
+		Active:      r.active.Load(),
+		ColdStarts:  r.coldStarts.Load(),
+		Invocations: r.invocations.Load(),
+	}
+}
+
+// Close stops accepting invocations, waits for running ones to finish (or
+// for ctx to end), then releases compiled code and the wazero runtime. The
+// file cache stays on disk.
+func (r *Runtime) Close(ctx context.Context) error {
+	// Taking the write lock waits for every running invocation (each holds a
+	// read lock), so no instance is closed under a running guest; guests are
+	// bounded by their own deadline.
+	locked := make(chan struct{})
+	go func() {
+		r.closeMu.Lock()
+		close(locked)
+	}()
+	select {
+	case <-locked:
+	case <-ctx.Done():
+		go func() { <-locked; r.closeMu.Unlock() }()
+		return fmt.Errorf("runtime: close: waiting for running instances: %w", ctx.Err())
+	}
+	defer r.closeMu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.mu.Lock()
+	r.compiled = map[string]*module{}
+	r.mu.Unlock()
+	err := r.rt.Close(ctx)
+	if cerr := r.cache.Close(ctx); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("runtime: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,26 @@
+;; writesecret: tries to write into /var/openfaas/secrets (the first
+;; preopen): create "y", then open the existing "x" for writing and write.
+;; Exits 10 or 11 if either write works, 1 when every attempt fails.
+(module
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 512) "y")
+  (data (i32.const 520) "x")
+  (data (i32.const 1024) "pwned")
+  (func $write (param $fd i32) (result i32)
+    (i32.store (i32.const 0) (i32.const 1024))
+    (i32.store (i32.const 4) (i32.const 5))
+    (if (result i32) (call $fd_write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 16))
+      (then (i32.const 0))
+      (else (i32.eq (i32.load (i32.const 16)) (i32.const 5)))))
+  (func (export "_start")
+    ;; O_CREAT|O_TRUNC = 1|8, rights fd_write (1<<6)
+    (if (i32.eqz (call $path_open (i32.const 3) (i32.const 0) (i32.const 512) (i32.const 1) (i32.const 9)
+                                  (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 64)))
+      (then (if (call $write (i32.load (i32.const 64))) (then (call $proc_exit (i32.const 10))))))
+    (if (i32.eqz (call $path_open (i32.const 3) (i32.const 0) (i32.const 520) (i32.const 1) (i32.const 0)
+                                  (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 64)))
+      (then (if (call $write (i32.load (i32.const 64))) (then (call $proc_exit (i32.const 11))))))
+    (call $proc_exit (i32.const 1))))
