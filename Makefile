@@ -38,8 +38,11 @@ examples: deps build
 	@mkdir -p bin/wasm
 	$(GO) run ./internal/build/cmd/buildexamples bin/wasm
 
-# Benchmarks are never part of `make test`.
-bench:
+# Benchmarks are never part of `make test`: the load harness (writes
+# docs/performance.md) and the per-invocation Go benchmarks.
+BENCHFLAGS ?=
+bench: deps
+	$(GO) run ./test/bench $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/runtime/ ./internal/abi/
 
 # Short fuzzing pass over every parser.
