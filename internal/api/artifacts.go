@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -46,14 +45,12 @@ func (g *Gateway) pushArtifact(w http.ResponseWriter, r *http.Request) {
 		}
 		tags = append(tags, n)
 	}
-	wasm, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxArtifactBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			jsonError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("module exceeds the %d byte limit", g.cfg.MaxArtifactBytes))
-			return
-		}
-		jsonError(w, http.StatusBadRequest, CodeBadRequest, "read module: "+err.Error())
+	ns, ok := pushNamespace(w, r)
+	if !ok {
+		return
+	}
+	wasm, bundle, ok := g.readPush(w, r)
+	if !ok {
 		return
 	}
 	if len(wasm) == 0 {
@@ -62,6 +59,10 @@ func (g *Gateway) pushArtifact(w http.ResponseWriter, r *http.Request) {
 	}
 	sum := sha256.Sum256(wasm)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
+	verified, ok := g.pushTrust(w, ns, digest, bundle)
+	if !ok {
+		return
+	}
 	_, statErr := g.cfg.Artifacts.Stat(r.Context(), digest)
 	existed := statErr == nil
 	compileStart := time.Now()
@@ -86,12 +87,21 @@ func (g *Gateway) pushArtifact(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusInternalServerError, CodeInternal, "store artifact: "+err.Error())
 		return
 	}
-	g.log.Info("artifact pushed", "digest", a.Digest, "size", a.Size, "abi", a.ABI, "tags", tags)
+	out := toClientArtifact(a)
+	if verified != nil {
+		sig, err := g.recordSignature(r.Context(), digest, verified)
+		if err != nil {
+			jsonError(w, http.StatusInternalServerError, CodeInternal, "record signature: "+err.Error())
+			return
+		}
+		out.SignerKeyID, out.Bundle, out.LogIndex = sig.KeyID, sig.Bundle, sig.LogIndex
+	}
+	g.log.Info("artifact pushed", "digest", a.Digest, "size", a.Size, "abi", a.ABI, "tags", tags, "signer", out.SignerKeyID)
 	status := http.StatusCreated
 	if existed {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, toClientArtifact(a))
+	writeJSON(w, status, out)
 }
 
 func (g *Gateway) listArtifacts(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"github.com/sigilhq/sigil/internal/abi"
 	"github.com/sigilhq/sigil/internal/artifact"
 	"github.com/sigilhq/sigil/internal/registry"
+	"github.com/sigilhq/sigil/internal/tlog"
 	"github.com/sigilhq/sigil/pkg/client"
 )
 
@@ -173,6 +174,10 @@ func (g *Gateway) deploy(w http.ResponseWriter, r *http.Request, update bool) {
 		textError(w, http.StatusInternalServerError, "resolve image: "+err.Error())
 		return
 	}
+	signer, ok := g.deployTrust(w, r, ns, art.Digest)
+	if !ok {
+		return
+	}
 	for _, s := range d.Secrets {
 		if _, ok := g.cfg.Registry.Secret(ns, s); !ok {
 			textError(w, http.StatusBadRequest, fmt.Sprintf("secret not found: %s (create it with 'sigil secret create %s')", s, s))
@@ -263,7 +268,16 @@ func (g *Gateway) deploy(w http.ResponseWriter, r *http.Request, update bool) {
 		textError(w, http.StatusInternalServerError, "store function: "+err.Error())
 		return
 	}
-	g.log.Info("function deployed", "function", d.Service, "namespace", ns, "digest", art.Digest, "update", update)
+	action := tlog.ActionDeploy
+	if update {
+		action = tlog.ActionUpdate
+	}
+	logIndex, ok := g.logAction(w, r, tlog.Record{Namespace: ns, Function: d.Service, Digest: art.Digest, SignerKey: signer, Action: action})
+	if !ok {
+		return
+	}
+	g.log.Info("function deployed", "function", d.Service, "namespace", ns, "digest", art.Digest, "update", update,
+		"signer", signer, "log_index", logIndex)
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -280,6 +294,7 @@ func (g *Gateway) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusBadRequest, "functionName is required")
 		return
 	}
+	prev, _ := g.cfg.Registry.Function(ns, req.FunctionName)
 	err := g.cfg.Registry.DeleteFunction(r.Context(), ns, req.FunctionName)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
@@ -287,6 +302,9 @@ func (g *Gateway) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		textError(w, http.StatusInternalServerError, "delete function: "+err.Error())
+		return
+	}
+	if _, ok := g.logAction(w, r, tlog.Record{Namespace: ns, Function: req.FunctionName, Digest: prev.Digest, Action: tlog.ActionRemove}); !ok {
 		return
 	}
 	g.log.Info("function removed", "function", req.FunctionName, "namespace", ns)

@@ -10,8 +10,11 @@ import (
 	"github.com/sigilhq/sigil/internal/artifact"
 	"github.com/sigilhq/sigil/internal/fnlog"
 	"github.com/sigilhq/sigil/internal/metrics"
+	"github.com/sigilhq/sigil/internal/queue"
 	"github.com/sigilhq/sigil/internal/registry"
 	"github.com/sigilhq/sigil/internal/runtime"
+	"github.com/sigilhq/sigil/internal/tlog"
+	"github.com/sigilhq/sigil/internal/trust"
 	"github.com/sigilhq/sigil/pkg/client"
 )
 
@@ -22,10 +25,17 @@ type Config struct {
 	Runtime   *runtime.Runtime
 	Metrics   *metrics.Metrics
 	Logs      *fnlog.Store
+	Async     *queue.Queue // nil: no /async-function/ routes
 	Auth      *Credentials // nil: no auth
 	Logger    *slog.Logger
 	NodeName  string // reported as the log "instance"
 	Version   client.VersionInfo
+
+	// Trust enforces the per-namespace signing policy (nil: no checks);
+	// Tlog logs signatures and deployment records (nil: no log).
+	Trust        *trust.Store
+	TrustMetrics *trust.Metrics
+	Tlog         *tlog.Log
 
 	MaxBodyBytes     int64         // invoke request bodies (default 64 MiB)
 	MaxArtifactBytes int64         // pushed modules (default 64 MiB)
@@ -119,6 +129,8 @@ func (g *Gateway) routes() http.Handler {
 
 	sys("POST /system/artifacts", g.pushArtifact)
 	sys("GET /system/artifacts", g.listArtifacts)
+	g.asyncRoutes(mux, sys, open)
+	g.addTrustRoutes(mux, sys, open)
 
 	return mux
 }

@@ -22,6 +22,50 @@ import (
 // AnnotationABI overrides the artifact's ABI for one function.
 const AnnotationABI = "com.sigil.abi"
 
+// ErrFunctionNotFound is returned by Call when no such function is deployed.
+var ErrFunctionNotFound = errors.New("function not found")
+
+// CallRequest is one invocation as the sync handler and the async workers
+// hand it to Call: the HTTP request already read into memory.
+type CallRequest struct {
+	Method   string
+	Proto    string // "" is taken as HTTP/1.1
+	Host     string
+	Path     string // the remainder after /function/{fn}; "" is taken as "/"
+	RawPath  string // escaped form of Path when it differs from the default, else ""
+	RawQuery string
+	// Header is passed to the function. Call sets X-Call-Id and X-Start-Time
+	// in it (so it must not be shared with another goroutine).
+	Header http.Header
+	// ContentLength as the client announced it; -1 when unknown (chunked).
+	ContentLength int64
+	RemoteAddr    string
+	TLS           bool
+	// Route is the "{name}[.{namespace}]" segment the function was addressed
+	// by (the base of SCRIPT_NAME); "" means "name.namespace".
+	Route string
+	Body  []byte
+	// CallID identifies the call in headers and logs; "" makes a new one.
+	CallID string
+	// Start is when the call began (X-Start-Time, durations); zero is now.
+	Start time.Time
+}
+
+// CallResult is the answer of one call, whoever produced it.
+type CallResult struct {
+	Status int
+	Header http.Header // never nil; includes X-Call-Id, X-Start-Time, X-Duration-Seconds
+	Body   []byte
+	// Duration is the time from Start to the end of the run.
+	Duration time.Duration
+	// Gateway is true when the gateway made the answer (timeout, trap,
+	// busy…), false when it is the function's own response.
+	Gateway bool
+	// Reason is the metrics reason of a gateway-made failure ("timeout",
+	// "busy", "client_gone"…); "" otherwise.
+	Reason string
+}
+
 // splitFunction splits "name.namespace" at the last dot, as OpenFaaS does.
 func splitFunction(s string) (name, namespace string) {
 	if i := strings.LastIndexByte(s, '.'); i >= 0 {
@@ -39,8 +83,8 @@ func allowedMethod(m string) bool {
 	return false
 }
 
-// invoke serves /function/{name}[.{namespace}][/{path}]: one fresh instance
-// per request.
+// invoke serves /function/{name}[.{namespace}][/{path}]: a thin HTTP
+// wrapper around Call.
 func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	fnSeg := r.PathValue("fn")
@@ -50,8 +94,7 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusMethodNotAllowed, "method not allowed: "+r.Method)
 		return
 	}
-	f, ok := g.cfg.Registry.Function(ns, name)
-	if !ok {
+	if _, ok := g.cfg.Registry.Function(ns, name); !ok {
 		textError(w, http.StatusNotFound, fmt.Sprintf("function not found: %s.%s", name, ns))
 		return
 	}
@@ -60,18 +103,9 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	callID := r.Header.Get("X-Call-Id")
 	if callID == "" {
 		callID = uuid.NewString()
-		r.Header.Set("X-Call-Id", callID)
 	}
 	startNanos := strconv.FormatInt(start.UnixNano(), 10)
-	r.Header.Set("X-Start-Time", startNanos)
-	if r.Header.Get("X-Forwarded-Host") == "" && r.Host != "" {
-		r.Header.Set("X-Forwarded-Host", r.Host)
-	}
-	if r.Header.Get("X-Forwarded-For") == "" {
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			r.Header.Set("X-Forwarded-For", host)
-		}
-	}
+	setForwarded(r)
 	h := w.Header()
 	h.Set("X-Call-Id", callID)
 	h.Set("X-Start-Time", startNanos)
@@ -88,6 +122,67 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	creq := httpCallRequest(r, "/function/", fnSeg, body)
+	creq.CallID, creq.Start = callID, start
+	res, err := g.Call(r.Context(), ns, name, creq)
+	if err != nil { // removed between the check above and the call
+		textError(w, http.StatusNotFound, fmt.Sprintf("function not found: %s.%s", name, ns))
+		return
+	}
+	for k, v := range res.Header {
+		h[k] = v
+	}
+	if res.Gateway {
+		w.WriteHeader(res.Status)
+		_, _ = w.Write(res.Body)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(res.Body)))
+	w.WriteHeader(res.Status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(res.Body)
+	}
+}
+
+// setForwarded records the client in X-Forwarded-Host/-For unless a proxy
+// already did.
+func setForwarded(r *http.Request) {
+	if r.Header.Get("X-Forwarded-Host") == "" && r.Host != "" {
+		r.Header.Set("X-Forwarded-Host", r.Host)
+	}
+	if r.Header.Get("X-Forwarded-For") == "" {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			r.Header.Set("X-Forwarded-For", host)
+		}
+	}
+}
+
+// Call runs one request against function ns/name: lookup → ABI → runtime →
+// compose. It is the single invocation path of the node: the sync handler,
+// async workers and triggers all come through here, so they share metrics,
+// logs, limits and scale-from-zero. Failures of the run are answered in the
+// result (Gateway set); the only error is ErrFunctionNotFound.
+func (g *Gateway) Call(ctx context.Context, ns, name string, req *CallRequest) (CallResult, error) {
+	f, ok := g.cfg.Registry.Function(ns, name)
+	if !ok {
+		return CallResult{}, fmt.Errorf("%s.%s: %w", name, ns, ErrFunctionNotFound)
+	}
+	label := name + "." + ns
+	start := req.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
+	if req.CallID == "" {
+		req.CallID = uuid.NewString()
+	}
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	startNanos := strconv.FormatInt(start.UnixNano(), 10)
+	req.Header.Set("X-Call-Id", req.CallID)
+	req.Header.Set("X-Start-Time", startNanos)
+	out := http.Header{"X-Call-Id": {req.CallID}, "X-Start-Time": {startNanos}}
+
 	kind := abi.Kind(f.ABI)
 	if v, ok := f.Annotations[AnnotationABI]; ok {
 		kind = abi.Kind(v) // validated at deploy
@@ -95,9 +190,9 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	if kind == "" {
 		kind = abi.OpenFaaS
 	}
-	areq := abiRequest(r, fnSeg, int64(len(body)))
+	areq := req.abiRequest(label)
 	if kind == abi.WAGI && areq.ContentLength < 0 {
-		areq.ContentLength = int64(len(body)) // CGI's CONTENT_LENGTH is the buffered body's
+		areq.ContentLength = int64(len(req.Body)) // CGI's CONTENT_LENGTH is the buffered body's
 	}
 	afn := &abi.Function{Name: f.Name, Namespace: f.Namespace, EnvProcess: f.EnvProcess, EnvVars: f.EnvVars}
 	inv := abi.Prepare(kind, areq, afn)
@@ -106,7 +201,7 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 		Digest:      f.Digest,
 		Args:        inv.Args,
 		Env:         inv.Env,
-		Stdin:       body,
+		Stdin:       req.Body,
 		MemoryLimit: g.memoryLimit(&f),
 		Timeout:     g.timeout(&f),
 		MaxStdout:   g.cfg.MaxStdout,
@@ -126,37 +221,40 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	if g.cfg.Metrics != nil {
 		g.cfg.Metrics.Started(label)
 	}
-	out, err := g.cfg.Runtime.Invoke(r.Context(), spec)
+	res, err := g.cfg.Runtime.Invoke(ctx, spec)
 	if err != nil {
 		status, msg, reason := g.invokeError(err, spec)
 		if g.cfg.Metrics != nil {
 			g.cfg.Metrics.GuestError(label, reason)
 		}
 		if g.cfg.Logs != nil && reason != "client_gone" {
-			g.cfg.Logs.Append(ns, name, g.cfg.NodeName, fmt.Sprintf("call %s: %s", callID, msg))
+			g.cfg.Logs.Append(ns, name, g.cfg.NodeName, fmt.Sprintf("call %s: %s", req.CallID, msg))
 		}
 		if status == http.StatusServiceUnavailable {
-			h.Set("Retry-After", "1")
+			out.Set("Retry-After", "1")
 		}
-		g.finish(w, label, start, status, msg)
-		return
+		out.Set("Content-Type", "text/plain; charset=utf-8")
+		out.Set("X-Content-Type-Options", "nosniff")
+		return g.done(label, start, CallResult{Status: status, Header: out, Body: []byte(msg + "\n"), Gateway: true, Reason: reason}), nil
 	}
-	resp := abi.Compose(kind, areq, afn, abi.Result{ExitCode: out.ExitCode, Stdout: out.Stdout})
+	resp := abi.Compose(kind, areq, afn, abi.Result{ExitCode: res.ExitCode, Stdout: res.Stdout})
 	if resp.Err != nil && g.cfg.Logs != nil {
-		g.cfg.Logs.Append(ns, name, g.cfg.NodeName, fmt.Sprintf("call %s: %d: %v", callID, resp.Status, resp.Err))
+		g.cfg.Logs.Append(ns, name, g.cfg.NodeName, fmt.Sprintf("call %s: %d: %v", req.CallID, resp.Status, resp.Err))
 	}
 	for k, v := range resp.Header {
-		h[k] = v
+		out[k] = v
 	}
-	h.Set("X-Duration-Seconds", formatSeconds(time.Since(start)))
-	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
-	w.WriteHeader(resp.Status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(resp.Body)
-	}
+	return g.done(label, start, CallResult{Status: resp.Status, Header: out, Body: resp.Body}), nil
+}
+
+// done stamps the duration on a finished call and records it.
+func (g *Gateway) done(label string, start time.Time, res CallResult) CallResult {
+	res.Duration = time.Since(start)
+	res.Header.Set("X-Duration-Seconds", formatSeconds(res.Duration))
 	if g.cfg.Metrics != nil {
-		g.cfg.Metrics.Finished(label, resp.Status, time.Since(start))
+		g.cfg.Metrics.Finished(label, res.Status, res.Duration)
 	}
+	return res
 }
 
 // finish writes a gateway-made (not function-made) answer and records it.
@@ -203,25 +301,23 @@ func firstLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// abiRequest converts r for the ABI; fnSeg is the "{name}[.{ns}]" segment.
-func abiRequest(r *http.Request, fnSeg string, bodyLen int64) *abi.Request {
-	prefix := "/function/" + fnSeg
-	path := strings.TrimPrefix(r.URL.Path, prefix)
-	if path == "" {
-		path = "/"
-	}
+// httpCallRequest converts r, whose body has been read, for Call; base is
+// the route ("/function/" or "/async-function/") and fnSeg the
+// "{name}[.{ns}]" segment after it. The call id and start are the caller's.
+func httpCallRequest(r *http.Request, base, fnSeg string, body []byte) *CallRequest {
+	path := strings.TrimPrefix(r.URL.Path, base+fnSeg)
 	var rawPath string
 	if r.URL.RawPath != "" {
 		ep := r.URL.EscapedPath()
-		if i := strings.IndexByte(ep[len("/function/"):], '/'); i >= 0 {
-			rawPath = ep[len("/function/")+i:]
+		if i := strings.IndexByte(ep[len(base):], '/'); i >= 0 {
+			rawPath = ep[len(base)+i:]
 		}
 	}
 	cl := r.ContentLength
 	if cl < 0 && len(r.TransferEncoding) == 0 {
-		cl = bodyLen
+		cl = int64(len(body))
 	}
-	return &abi.Request{
+	return &CallRequest{
 		Method:        r.Method,
 		Proto:         r.Proto,
 		Host:          r.Host,
@@ -232,7 +328,33 @@ func abiRequest(r *http.Request, fnSeg string, bodyLen int64) *abi.Request {
 		ContentLength: cl,
 		RemoteAddr:    r.RemoteAddr,
 		TLS:           r.TLS != nil,
-		ScriptName:    prefix,
+		Route:         fnSeg,
+		Body:          body,
+	}
+}
+
+// abiRequest converts the call for the ABI; label is "name.namespace".
+func (c *CallRequest) abiRequest(label string) *abi.Request {
+	route := c.Route
+	if route == "" {
+		route = label
+	}
+	path := c.Path
+	if path == "" {
+		path = "/"
+	}
+	return &abi.Request{
+		Method:        c.Method,
+		Proto:         c.Proto,
+		Host:          c.Host,
+		Path:          path,
+		RawPath:       c.RawPath,
+		RawQuery:      c.RawQuery,
+		Header:        c.Header,
+		ContentLength: c.ContentLength,
+		RemoteAddr:    c.RemoteAddr,
+		TLS:           c.TLS,
+		ScriptName:    "/function/" + route,
 	}
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/sigilhq/sigil/pkg/client"
@@ -13,6 +12,7 @@ import (
 func newPushCommand(g *globals) *cobra.Command {
 	var tags []string
 	var abi string
+	var po pushOptions
 	cmd := &cobra.Command{
 		Use:   "push FILE",
 		Short: "Upload a .wasm module and tag it",
@@ -29,7 +29,7 @@ func newPushCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := push(cmd.Context(), c, args[0], tags, abi)
+			a, err := pushWith(cmd.Context(), c, args[0], tags, abi, po)
 			if err != nil {
 				return err
 			}
@@ -39,27 +39,32 @@ func newPushCommand(g *globals) *cobra.Command {
 				fmt.Fprintf(out, "abi:    %s\n", a.ABI)
 			}
 			fmt.Fprintf(out, "tags:   %s\n", strings.Join(a.Tags, ", "))
+			if a.SignerKeyID != "" {
+				fmt.Fprintf(out, "signer: %s\n", a.SignerKeyID)
+			}
+			if a.LogIndex != nil {
+				fmt.Fprintf(out, "log:    %d\n", *a.LogIndex)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringArrayVarP(&tags, "tag", "t", nil, "image reference to point at the artifact (repeatable)")
-	cmd.Flags().StringVar(&abi, "abi", "", "how requests meet the module: openfaas or wagi (default: the server's, openfaas)")
+	cmd.Flags().StringVar(&po.key, "key", "", "signing key (default $SIGIL_KEY, else ./.sigil/keys/dev.key, else <user config dir>/sigil/keys/dev.key)")
+	cmd.Flags().StringVar(&po.bundle, "bundle", "", "upload this Sigstore bundle (e.g. from `sigil sign` or `cosign sign-blob`) instead of signing")
+	cmd.Flags().StringVarP(&po.namespace, "namespace", "n", "", "namespace whose trust policy checks the signature (default openfaas-fn)")
+	cmd.Flags().StringVar(&abi, "abi", "", "how requests meet the module: openfaas, wagi or pooled (default: the server's, openfaas)")
 	return cmd
 }
 
 func checkABI(cmd *cobra.Command, abi string) error {
 	switch abi {
-	case "", client.ABIOpenFaaS, client.ABIWagi:
+	case "", client.ABIOpenFaaS, client.ABIWagi, client.ABIPooled:
 		return nil
 	}
-	return usagef(cmd, "--abi %q: want openfaas or wagi", abi)
+	return usagef(cmd, "--abi %q: want openfaas, wagi or pooled", abi)
 }
 
-// push reads path and uploads it.
+// push reads path and uploads it, signed when a signing key is found.
 func push(ctx context.Context, c *client.Client, path string, tags []string, abi string) (client.Artifact, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return client.Artifact{}, fmt.Errorf("push: %w", err)
-	}
-	return c.PushArtifact(ctx, b, tags, abi)
+	return pushWith(ctx, c, path, tags, abi, pushOptions{})
 }

@@ -37,9 +37,11 @@ func NewRootCommand(extra ...*cobra.Command) *cobra.Command {
 		newPushCommand(g), newArtifactsCommand(g),
 		newDeployCommand(g), newRemoveCommand(g), newScaleCommand(g),
 		newListCommand(g), newDescribeCommand(g),
-		newInvokeCommand(g), newLogsCommand(g),
+		newInvokeCommand(g), newAsyncCommand(g), newLogsCommand(g),
 		newSecretCommand(g), newNamespaceCommand(g),
 		newVersionCommand(g),
+		newKeygenCommand(g), newSignCommand(g), newVerifyCommand(g), newTrustCommand(g),
+		newNewCommand(), newBuildCommand(),
 	)
 	for _, c := range extra {
 		if c != nil {

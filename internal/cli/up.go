@@ -95,6 +95,9 @@ func NewUpCommand() *cobra.Command {
 	f.StringVar(&timeout, "timeout", envOr("SIGIL_TIMEOUT", ""), "default exec_timeout of functions that set none (default 30s) ($SIGIL_TIMEOUT)")
 	f.Int64Var(&maxBody, "max-body", 0, "largest invoke request body in bytes (default 64 MiB)")
 	f.IntVar(&cfg.MaxInstances, "max-instances", 0, "most Wasm instances running at once on this node (default: runtime's)")
+	f.IntVar(&cfg.AsyncWorkers, "async-workers", 0, "async calls run at once on this node (default 16 × CPUs)")
+	f.DurationVar(&cfg.AsyncAckWait, "async-ack-wait", 0, "after a crash, running async calls are redelivered once this has passed (default 10s)")
+	f.Int64Var(&cfg.AsyncMaxBodyBytes, "async-max-body", 0, "largest async request body in bytes (default 10 MiB; above 512 KiB bodies go to the object store)")
 	f.StringVar(&logLevel, "log-level", envOr("SIGIL_LOG_LEVEL", "info"), "debug, info, warn or error ($SIGIL_LOG_LEVEL)")
 	f.StringVar(&logFormat, "log-format", envOr("SIGIL_LOG_FORMAT", "text"), "text or json ($SIGIL_LOG_FORMAT)")
 	return cmd

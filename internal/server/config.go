@@ -24,6 +24,10 @@ type Config struct {
 	DefaultTimeout time.Duration
 	MaxInstances   int
 
+	AsyncWorkers      int           // async calls run at once (default: queue's)
+	AsyncAckWait      time.Duration // redelivery delay of a call whose worker died (default 10s)
+	AsyncMaxBodyBytes int64         // largest async request body (default 10 MiB)
+
 	Version client.VersionInfo
 	Logger  *slog.Logger
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sigilhq/sigil/internal/build"
+	"github.com/sigilhq/sigil/internal/trust"
 	"github.com/sigilhq/sigil/pkg/client"
 )
 
@@ -46,7 +47,12 @@ func (n *Node) runDemo(ctx context.Context) {
 			n.log.Error("demo: read module", "example", e.Name, "err", err)
 			continue
 		}
-		art, err := c.PushArtifact(ctx, wasm, []string{e.Image}, e.ABI)
+		bundle, err := trust.Sign(ctx, n.keys.Dev, wasm)
+		if err != nil {
+			n.log.Error("demo: sign failed", "example", e.Name, "err", err)
+			continue
+		}
+		art, err := c.PushSigned(ctx, wasm, bundle, []string{e.Image}, e.ABI, "")
 		if err != nil {
 			n.log.Error("demo: push failed", "example", e.Name, "err", err)
 			continue

@@ -19,8 +19,12 @@ import (
 	"github.com/sigilhq/sigil/internal/artifact"
 	"github.com/sigilhq/sigil/internal/fnlog"
 	"github.com/sigilhq/sigil/internal/metrics"
+	"github.com/sigilhq/sigil/internal/queue"
 	"github.com/sigilhq/sigil/internal/registry"
 	"github.com/sigilhq/sigil/internal/runtime"
+	"github.com/sigilhq/sigil/internal/tlog"
+	"github.com/sigilhq/sigil/internal/trigger"
+	"github.com/sigilhq/sigil/internal/trust"
 )
 
 // Node is one running Sigil node.
@@ -37,6 +41,14 @@ type Node struct {
 	gw      *api.Gateway
 	creds   *api.Credentials
 	warm    *warmer
+
+	queue    *queue.Queue
+	triggers *trigger.Manager
+
+	keys         trust.NodeKeys
+	trust        *trust.Store
+	trustMetrics *trust.Metrics
+	tlog         *tlog.Log
 
 	httpSrv, metricsSrv *http.Server
 	ln                  net.Listener
@@ -99,10 +111,13 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.logs, err = fnlog.Open(ctx, js, fnlog.Options{Logger: n.log}); err != nil {
 		return nil, err
 	}
+	if err := n.openTrust(ctx, js); err != nil {
+		return nil, err
+	}
 	n.rt, err = runtime.New(ctx, runtime.Config{
 		CacheDir:     filepath.Join(dataDir, "cache", "wazero"),
 		Logger:       n.log,
-		Load:         n.arts.Get,
+		Load:         n.loadArtifact,
 		MaxInstances: cfg.MaxInstances,
 	})
 	if err != nil {
@@ -117,20 +132,34 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.warm = newWarmer(n.log, n.rt, n.arts, n.metrics)
 	n.reg.Subscribe(n.warm.onEvent)
+	if err := n.openAsync(ctx, js); err != nil {
+		return nil, err
+	}
 
+	n.trustMetrics = trust.NewMetrics(n.metrics.Registry())
+	if err := n.trustDefaults(ctx); err != nil {
+		return nil, err
+	}
 	n.gw = api.New(api.Config{
 		Registry:       n.reg,
 		Artifacts:      n.arts,
 		Runtime:        n.rt,
 		Metrics:        n.metrics,
 		Logs:           n.logs,
+		Async:          n.queue,
 		Auth:           n.creds,
 		Logger:         n.log,
 		NodeName:       cfg.NodeName,
 		Version:        cfg.Version,
+		Trust:          n.trust,
+		TrustMetrics:   n.trustMetrics,
+		Tlog:           n.tlog,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		DefaultTimeout: cfg.DefaultTimeout,
 	})
+	if err := n.startAsync(); err != nil {
+		return nil, err
+	}
 	if err := n.serve(); err != nil {
 		return nil, err
 	}
@@ -241,6 +270,9 @@ func (n *Node) close(ctx context.Context) error {
 	if n.metricsSrv != nil {
 		_ = n.metricsSrv.Shutdown(ctx)
 	}
+	if err := n.stopAsync(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if n.warm != nil {
 		n.warm.stop()
 	}
@@ -249,6 +281,7 @@ func (n *Node) close(ctx context.Context) error {
 		_ = n.logs.Flush(fctx)
 		cancel()
 	}
+	errs = append(errs, n.closeTrust(ctx)...)
 	if n.reg != nil {
 		if err := n.reg.Close(); err != nil {
 			errs = append(errs, err)

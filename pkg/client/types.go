@@ -1,6 +1,9 @@
 package client
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // The wire types below mirror github.com/openfaas/faas-provider/types field
 // for field (camelCase JSON, omitempty), so faas-cli and the go-sdk
@@ -127,6 +130,12 @@ type Artifact struct {
 	ABI     string    `json:"abi"`
 	Tags    []string  `json:"tags"`
 	Created time.Time `json:"created,omitempty"`
+
+	// Set by a signed push: the key that signed, the Sigstore bundle with
+	// its transparency-log entry, and that entry's log index.
+	SignerKeyID string          `json:"signerKeyId,omitempty"`
+	Bundle      json.RawMessage `json:"bundle,omitempty"`
+	LogIndex    *int64          `json:"logIndex,omitempty"`
 }
 
 // APIError is the JSON error body of Sigil's own routes

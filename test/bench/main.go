@@ -143,7 +143,7 @@ func run() error {
 	defer node.stop()
 	notes := []string{fmt.Sprintf("time to ready (`sigil up`, fresh data dir): %s", node.startup)}
 
-	env := []string{"SIGIL_URL=" + node.url}
+	env := []string{"SIGIL_URL=" + node.url, "SIGIL_KEY=" + filepath.Join(dataDir, "keys", "dev.key")}
 	deploys := []struct{ fn, mod, abi string }{
 		{"c-echo", "echo", "openfaas"},
 		{"go-hello", "hello", "openfaas"},

@@ -14,7 +14,7 @@ import (
 // following the README would.
 func TestCLI(t *testing.T) {
 	n := startNode(t, "")
-	env := []string{"SIGIL_URL=" + n.url, "SIGIL_CONFIG=" + filepath.Join(t.TempDir(), "config.yml")}
+	env := []string{"SIGIL_URL=" + n.url, "SIGIL_CONFIG=" + filepath.Join(t.TempDir(), "config.yml"), "SIGIL_KEY=" + n.devKey()}
 	run := func(stdin string, args ...string) string {
 		t.Helper()
 		out, errOut, err := runCLI(t, env, stdin, args...)

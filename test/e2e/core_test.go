@@ -16,7 +16,7 @@ import (
 // deploy with faas-cli's PUT-then-POST, invoke the C echo.
 func TestPushDeployInvoke(t *testing.T) {
 	n := startNode(t, "", "--no-auth")
-	stdout, stderr, err := runCLI(t, []string{"SIGIL_URL=" + n.url}, "", "push", guests["echo"], "--tag", "t/echo:latest", "--abi", "openfaas")
+	stdout, stderr, err := runCLI(t, []string{"SIGIL_URL=" + n.url, "SIGIL_KEY=" + n.devKey()}, "", "push", guests["echo"], "--tag", "t/echo:latest", "--abi", "openfaas")
 	if err != nil {
 		t.Fatalf("sigil push: %v\n%s%s", err, stdout, stderr)
 	}

@@ -95,7 +95,7 @@ func buildGuests(ctx context.Context, dir string) error {
 	return nil
 }
 
-func guest(t *testing.T, name string) []byte {
+func guest(t testing.TB, name string) []byte {
 	t.Helper()
 	if guestsErr != nil {
 		t.Fatal(guestsErr)
@@ -109,7 +109,7 @@ func guest(t *testing.T, name string) []byte {
 
 // node is one running `sigil up` process.
 type node struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	dataDir string
 	cmd     *exec.Cmd
@@ -124,7 +124,7 @@ var readyRE = regexp.MustCompile(`sigil is ready.* url=(http://\S+)`)
 
 // startNode boots the real binary on a random port. With auth, it reads the
 // generated credentials from the data dir.
-func startNode(t *testing.T, dataDir string, args ...string) *node {
+func startNode(t testing.TB, dataDir string, args ...string) *node {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
@@ -271,13 +271,11 @@ func (n *node) must(want int, method, path string, body any, hdr ...string) resp
 	return r
 }
 
-// push uploads a module as the API's raw-body push.
+// push uploads a module signed with the node's developer key (multipart
+// module + bundle; see trust_test.go), as `sigil push` does.
 func (n *node) push(name, tag, abi string) {
 	n.t.Helper()
-	r := n.do("POST", "/system/artifacts?tag="+tag+"&abi="+abi, guest(n.t, name), "Content-Type", "application/wasm")
-	if r.Status != http.StatusCreated && r.Status != http.StatusOK {
-		n.t.Fatalf("push %s: %d %s", name, r.Status, r.Body)
-	}
+	n.pushSigned(name, tag, abi)
 }
 
 // deploy does what faas-cli deploy does: PUT, and POST when PUT says 404.
