@@ -1,22 +1,29 @@
-// Command hello is Sigil's hello-world function (OpenFaaS ABI): it reads the
-// request body from stdin and answers "Hello, <body>!", or "Hello, world!"
-// when the body is empty.
+// Command hello is Sigil's hello-world function, written with the Go guest
+// SDK (sdk/sigil): it answers "Hello, <body>!", or "Hello, world!" when the
+// body is empty. The same module runs in a fresh instance per request
+// (OpenFaaS or WAGI ABI) and warm in a pool (pooled ABI).
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
+	"net/http"
 	"strings"
+
+	"github.com/sigilhq/sigil/sdk/sigil"
 )
 
 func main() {
-	body, err := io.ReadAll(os.Stdin)
+	sigil.Serve(http.HandlerFunc(hello))
+}
+
+func hello(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "hello: reading body: %v\n", err)
-		os.Exit(1)
+		http.Error(w, "hello: reading body: "+err.Error(), http.StatusBadRequest)
+		return
 	}
-	fmt.Fprintln(os.Stdout, greeting(string(body)))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, greeting(string(body))+"\n")
 }
 
 // greeting returns the answer for body, ignoring surrounding white space.

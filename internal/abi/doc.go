@@ -8,6 +8,9 @@
 //     meta-variables (REQUEST_METHOD, PATH_INFO, HTTP_*, ...) and argv; stdout
 //     starts with CGI headers and a blank line, then the body.
 //
+// A third ABI, pooled, serves many requests per warm instance: AppendRequest
+// and ParseHead (pooled.go) are the host's side of its frame codec.
+//
 // Prepare builds argv and env; Compose (and ParseCGI, its WAGI parser) turns
 // the exit code and stdout into the HTTP response. The package is pure: it
 // imports only the standard library, never reads the host environment, and

@@ -65,13 +65,13 @@ func (g *Gateway) namespaceOf(w http.ResponseWriter, r *http.Request, fromBody s
 func (g *Gateway) status(f registry.Function) client.FunctionStatus {
 	labels, annotations := f.Labels, f.Annotations
 	var avail uint64
-	if f.Replicas > 0 && g.cfg.Runtime.Compiled(f.Digest) {
+	switch {
+	case effectiveABI(&f) == abi.Pooled:
+		avail = g.availablePooled(&f) // warm instances actually started
+	case f.Replicas > 0 && g.cfg.Runtime.Compiled(f.Digest):
 		avail = f.Replicas
 	}
-	kind := f.ABI
-	if v, ok := f.Annotations[AnnotationABI]; ok {
-		kind = v
-	}
+	kind := string(effectiveABI(&f))
 	st := client.FunctionStatus{
 		Name:                   f.Name,
 		Image:                  f.Image,

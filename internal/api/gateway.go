@@ -7,7 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sigilhq/sigil/internal/abi"
 	"github.com/sigilhq/sigil/internal/artifact"
+	"github.com/sigilhq/sigil/internal/autoscale"
 	"github.com/sigilhq/sigil/internal/fnlog"
 	"github.com/sigilhq/sigil/internal/metrics"
 	"github.com/sigilhq/sigil/internal/queue"
@@ -51,9 +53,10 @@ type Gateway struct {
 	handler http.Handler
 
 	countsMu sync.RWMutex
-	counts   map[string]*atomic.Uint64 // "name.namespace" → invocations seen by this node
+	counts   map[string]*fnStats // "name.namespace" → what this node saw of it
 
 	scalingUp sync.Map // "ns/name" → struct{}: a scale-from-zero write in flight
+	poolRevs  poolRevCache
 }
 
 // New builds the gateway and its routes.
@@ -79,7 +82,8 @@ func New(cfg Config) *Gateway {
 	if cfg.NodeName == "" {
 		cfg.NodeName = "sigil"
 	}
-	g := &Gateway{cfg: cfg, log: cfg.Logger, counts: map[string]*atomic.Uint64{}}
+	g := &Gateway{cfg: cfg, log: cfg.Logger, counts: map[string]*fnStats{}}
+	g.poolRevs.m = map[string]poolRev{}
 	g.handler = g.routes()
 	return g
 }
@@ -188,8 +192,17 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// count returns the invocation counter of fn ("name.namespace").
-func (g *Gateway) count(fn string) *atomic.Uint64 {
+// fnStats is one function's load as this node sees it: the invocation
+// count reported in invocationCount and the in-flight gauge the autoscaler
+// reads.
+type fnStats struct {
+	ns, name string
+	requests atomic.Uint64
+	inflight atomic.Int64
+}
+
+// stats returns the counters of fn ("name.namespace").
+func (g *Gateway) stats(ns, name, fn string) *fnStats {
 	g.countsMu.RLock()
 	c := g.counts[fn]
 	g.countsMu.RUnlock()
@@ -199,7 +212,7 @@ func (g *Gateway) count(fn string) *atomic.Uint64 {
 	g.countsMu.Lock()
 	defer g.countsMu.Unlock()
 	if c = g.counts[fn]; c == nil {
-		c = new(atomic.Uint64)
+		c = &fnStats{ns: ns, name: name}
 		g.counts[fn] = c
 	}
 	return c
@@ -209,7 +222,35 @@ func (g *Gateway) invocations(fn string) uint64 {
 	g.countsMu.RLock()
 	defer g.countsMu.RUnlock()
 	if c := g.counts[fn]; c != nil {
-		return c.Load()
+		return c.requests.Load()
 	}
 	return 0
 }
+
+// Loads reports each function's load for the autoscaler, keyed
+// "namespace/name".
+func (g *Gateway) Loads() map[string]autoscale.Load {
+	g.countsMu.RLock()
+	defer g.countsMu.RUnlock()
+	out := make(map[string]autoscale.Load, len(g.counts))
+	for _, c := range g.counts {
+		out[c.ns+"/"+c.name] = autoscale.Load{InFlight: c.inflight.Load(), Requests: c.requests.Load()}
+	}
+	return out
+}
+
+// effectiveABI is the function's ABI: the com.sigil.abi annotation, else the
+// artifact's, else openfaas.
+func effectiveABI(f *registry.Function) abi.Kind {
+	if v, ok := f.Annotations[AnnotationABI]; ok && v != "" {
+		return abi.Kind(v) // validated at deploy
+	}
+	if f.ABI != "" {
+		return abi.Kind(f.ABI)
+	}
+	return abi.OpenFaaS
+}
+
+// Elastic reports whether f's replicas are real capacity (pooled warm
+// instances) that the autoscaler may follow with load.
+func Elastic(f registry.Function) bool { return effectiveABI(&f) == "pooled" }

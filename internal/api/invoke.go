@@ -49,6 +49,9 @@ type CallRequest struct {
 	CallID string
 	// Start is when the call began (X-Start-Time, durations); zero is now.
 	Start time.Time
+	// Stream, when set, receives a pooled function's response as the guest
+	// flushes it (the HTTP handler streams it on); other ABIs ignore it.
+	Stream Stream
 }
 
 // CallResult is the answer of one call, whoever produced it.
@@ -64,6 +67,8 @@ type CallResult struct {
 	// Reason is the metrics reason of a gateway-made failure ("timeout",
 	// "busy", "client_gone"…); "" otherwise.
 	Reason string
+	// Streamed is true when the response head already went to req.Stream.
+	Streamed bool
 }
 
 // splitFunction splits "name.namespace" at the last dot, as OpenFaaS does.
@@ -124,9 +129,18 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 
 	creq := httpCallRequest(r, "/function/", fnSeg, body)
 	creq.CallID, creq.Start = callID, start
+	creq.Stream = &httpStream{w: w, head: r.Method == http.MethodHead}
 	res, err := g.Call(r.Context(), ns, name, creq)
 	if err != nil { // removed between the check above and the call
 		textError(w, http.StatusNotFound, fmt.Sprintf("function not found: %s.%s", name, ns))
+		return
+	}
+	if res.Streamed {
+		if res.Gateway {
+			// The head already went out: the only honest signal left is to
+			// cut the connection so the client sees an incomplete response.
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
 	for k, v := range res.Header {
@@ -183,12 +197,23 @@ func (g *Gateway) Call(ctx context.Context, ns, name string, req *CallRequest) (
 	req.Header.Set("X-Start-Time", startNanos)
 	out := http.Header{"X-Call-Id": {req.CallID}, "X-Start-Time": {startNanos}}
 
-	kind := abi.Kind(f.ABI)
-	if v, ok := f.Annotations[AnnotationABI]; ok {
-		kind = abi.Kind(v) // validated at deploy
-	}
-	if kind == "" {
-		kind = abi.OpenFaaS
+	kind := effectiveABI(&f)
+	if kind == abi.Pooled {
+		if f.Replicas == 0 {
+			g.scaleFromZero(f)
+		}
+		st := g.stats(ns, name, label)
+		st.requests.Add(1)
+		st.inflight.Add(1)
+		defer st.inflight.Add(-1)
+		if g.cfg.Metrics != nil {
+			g.cfg.Metrics.Started(label)
+		}
+		res := g.callPooled(ctx, &f, req, out)
+		if res.Reason != "" && g.cfg.Metrics != nil {
+			g.cfg.Metrics.GuestError(label, res.Reason)
+		}
+		return g.done(label, start, res), nil
 	}
 	areq := req.abiRequest(label)
 	if kind == abi.WAGI && areq.ContentLength < 0 {
@@ -217,7 +242,10 @@ func (g *Gateway) Call(ctx context.Context, ns, name string, req *CallRequest) (
 		g.scaleFromZero(f)
 	}
 
-	g.count(label).Add(1)
+	st := g.stats(ns, name, label)
+	st.requests.Add(1)
+	st.inflight.Add(1)
+	defer st.inflight.Add(-1)
 	if g.cfg.Metrics != nil {
 		g.cfg.Metrics.Started(label)
 	}
@@ -271,6 +299,9 @@ func formatSeconds(d time.Duration) string { return strconv.FormatFloat(d.Second
 // invokeError maps a runtime failure to a status, a one-line message for the
 // client and a metrics reason.
 func (g *Gateway) invokeError(err error, spec *runtime.Spec) (status int, msg, reason string) {
+	if status, msg, reason, ok := pooledError(err); ok {
+		return status, msg, reason
+	}
 	var trap *runtime.TrapError
 	switch {
 	case errors.Is(err, runtime.ErrTimeout):
@@ -414,4 +445,33 @@ func minReplicas(labels map[string]string) uint64 {
 		}
 	}
 	return 1
+}
+
+// httpStream writes a pooled function's response to the client as the
+// guest flushes it.
+type httpStream struct {
+	w    http.ResponseWriter
+	head bool // HEAD request: no body
+}
+
+func (s *httpStream) Head(status int, h http.Header) error {
+	dst := s.w.Header()
+	for k, v := range h {
+		dst[k] = v
+	}
+	s.w.WriteHeader(status)
+	return nil
+}
+
+func (s *httpStream) Chunk(p []byte) error {
+	if s.head {
+		return nil
+	}
+	if _, err := s.w.Write(p); err != nil {
+		return err
+	}
+	if f, ok := s.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return nil
 }

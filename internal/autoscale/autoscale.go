@@ -110,7 +110,12 @@ func (p Policy) Desired(load float64) uint64 {
 type Config struct {
 	Interval time.Duration // how often to decide (default 2s)
 	CoolDown time.Duration // load must stay low this long before scaling down (default 30s)
-	Logger   *slog.Logger
+	// Elastic says whether a function's replicas follow its load. Replicas
+	// of a fresh-instance function are compiled code, not capacity, so only
+	// pooled functions are elastic; every function can still scale to
+	// zero. nil means every function is elastic.
+	Elastic func(registry.Function) bool
+	Logger  *slog.Logger
 }
 
 type state struct {
@@ -201,6 +206,9 @@ func (s *Scaler) Tick(ctx context.Context, now time.Time) {
 			load = st.rpsEWMA
 		}
 		want := p.Desired(load)
+		if s.cfg.Elastic != nil && !s.cfg.Elastic(f) {
+			want = f.Replicas
+		}
 		switch {
 		case p.Zero && l.InFlight == 0 && now.Sub(st.lastActive) >= p.ZeroDuration:
 			want = 0

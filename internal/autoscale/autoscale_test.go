@@ -157,3 +157,30 @@ func TestScalerNoZeroWithoutOptIn(t *testing.T) {
 		t.Fatalf("replicas %d: without com.openfaas.scale.zero a function stays at min", fn.Replicas)
 	}
 }
+
+// TestScalerInelastic: a function that is not elastic keeps its replicas
+// under load but still goes to zero when idle and opted in.
+func TestScalerInelastic(t *testing.T) {
+	fn := &registry.Function{Name: "f", Namespace: "ns", Replicas: 1,
+		Labels: map[string]string{LabelZero: "true", LabelZeroDuration: "1m"}}
+	store := &fakeStore{fns: map[string]*registry.Function{"ns/f": fn}}
+	src := &fakeSource{l: map[string]Load{}}
+	s := New(Config{CoolDown: time.Second, Elastic: func(registry.Function) bool { return false }}, src, store)
+	now := time.Unix(1_700_000_000, 0)
+	for i := 1; i <= 10; i++ {
+		now = now.Add(time.Second)
+		src.l["ns/f"] = Load{InFlight: 40, Requests: uint64(i * 100)}
+		s.Tick(context.Background(), now)
+	}
+	if fn.Replicas != 1 {
+		t.Fatalf("inelastic function scaled to %d under load", fn.Replicas)
+	}
+	src.l["ns/f"] = Load{InFlight: 0, Requests: 1000}
+	for i := 0; i < 3; i++ {
+		now = now.Add(time.Minute)
+		s.Tick(context.Background(), now)
+	}
+	if fn.Replicas != 0 {
+		t.Fatalf("idle inelastic function with scale.zero: replicas %d, want 0", fn.Replicas)
+	}
+}

@@ -68,7 +68,7 @@ func newDeployCommand(g *globals) *cobra.Command {
 	f.StringVar(&fl.filter, "filter", "", "with -f: deploy only functions whose name matches this pattern")
 	f.BoolVar(&fl.envsubst, "envsubst", true, "with -f: substitute ${VAR} from the environment")
 	f.StringVar(&fl.wasm, "wasm", "", "push this .wasm file, tagged with --image, before deploying")
-	f.StringVar(&fl.abi, "abi", "", "with --wasm: openfaas or wagi")
+	f.StringVar(&fl.abi, "abi", "", "with --wasm: openfaas, wagi or pooled")
 	return cmd
 }
 
@@ -134,6 +134,9 @@ func deployStack(cmd *cobra.Command, g *globals, fl *deployFlags) error {
 			return err
 		}
 		fn := s.Functions[name]
+		if _, err := buildFunction(cmd.Context(), cmd.OutOrStdout(), s, name); err != nil {
+			return err
+		}
 		if err := deployOne(cmd.Context(), cmd.OutOrStdout(), c, d, s.path(fn.Wasm), fn.ABI, fl.update); err != nil {
 			return fmt.Errorf("function %s: %w", name, err)
 		}
@@ -156,5 +159,8 @@ func deployOne(ctx context.Context, out io.Writer, c *client.Client, d client.Fu
 		return err
 	}
 	fmt.Fprintf(out, "Deployed. %s.\nURL: %s\n", res.Status, c.FunctionURL(d.Service, d.Namespace))
+	if res.LogIndex >= 0 {
+		fmt.Fprintf(out, "Transparency log index: %d\n", res.LogIndex)
+	}
 	return nil
 }

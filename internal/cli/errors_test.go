@@ -50,7 +50,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{
 			name:       "bad abi",
 			args:       []string{"push", "testdata/hello.wasm", "--abi", "cgi"},
-			wantStderr: "sigil: --abi \"cgi\": want openfaas or wagi\nRun 'sigil push --help' for usage.\n",
+			wantStderr: "sigil: --abi \"cgi\": want openfaas, wagi or pooled\nRun 'sigil push --help' for usage.\n",
 		},
 	}
 	for _, tt := range tests {

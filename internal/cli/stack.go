@@ -48,7 +48,7 @@ type stackFunction struct {
 
 	// Sigil extensions.
 	Wasm string `yaml:"wasm"` // a .wasm file pushed (tagged with image) before deploying
-	ABI  string `yaml:"abi"`  // openfaas or wagi, sent with the push
+	ABI  string `yaml:"abi"`  // openfaas, wagi or pooled, sent with the push
 }
 
 type stackResources struct {
@@ -97,9 +97,9 @@ func loadStack(file string, envsubst bool) (*stack, error) {
 	s.dir = filepath.Dir(file)
 	for name, fn := range s.Functions {
 		switch fn.ABI {
-		case "", client.ABIOpenFaaS, client.ABIWagi:
+		case "", client.ABIOpenFaaS, client.ABIWagi, client.ABIPooled:
 		default:
-			return nil, fmt.Errorf("%s: function %s: abi %q: want openfaas or wagi", file, name, fn.ABI)
+			return nil, fmt.Errorf("%s: function %s: abi %q: want openfaas, wagi or pooled", file, name, fn.ABI)
 		}
 	}
 	return &s, nil

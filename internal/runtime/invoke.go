@@ -145,8 +145,8 @@ func (r *Runtime) run(ctx context.Context, m *module, spec *Spec, limit uint64, 
 	}
 	io.stderr.flush()
 	out.Stdout = io.stdout.buf
-	out.MemoryDenied = mem.denied
-	return r.classify(ctx, tctx, err, io.stdout.overflow, mem.denied, out)
+	out.MemoryDenied = mem.denied.Load()
+	return r.classify(ctx, tctx, err, io.stdout.overflow, out.MemoryDenied, out)
 }
 
 // ioSet is the stdio of one invocation at a time, with a module config

@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if guestDir != "" {
 		_ = os.RemoveAll(guestDir)
 	}
+	if goGuestDir != "" {
+		_ = os.RemoveAll(goGuestDir)
+	}
 	os.Exit(code)
 }
 

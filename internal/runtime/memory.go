@@ -65,8 +65,8 @@ type linearMemory struct {
 	pool   *memPool
 	limit  uint64 // bytes
 	buf    []byte
-	used   bool // Allocate was called
-	denied bool // a grow past limit was refused
+	used   bool        // Allocate was called
+	denied atomic.Bool // a grow past limit was refused (read by the host while a pooled guest runs)
 	freed  bool
 }
 
@@ -89,7 +89,7 @@ func (m *linearMemory) Allocate(capacity, _ uint64) experimental.LinearMemory {
 // Reallocate implements experimental.LinearMemory.
 func (m *linearMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
-		m.denied = true
+		m.denied.Store(true)
 		return nil
 	}
 	if size <= uint64(cap(m.buf)) {

@@ -66,8 +66,8 @@ func TestLinearMemory(t *testing.T) {
 				}
 				b[0], b[len(b)-1] = 0xAA, 0xBB // dirty both ends
 			}
-			if m.denied != tt.wantDenied {
-				t.Fatalf("denied = %v, want %v", m.denied, tt.wantDenied)
+			if m.denied.Load() != tt.wantDenied {
+				t.Fatalf("denied = %v, want %v", m.denied.Load(), tt.wantDenied)
 			}
 			lm.Free()
 			lm.Free() // idempotent

@@ -60,7 +60,11 @@ type Runtime struct {
 	compiled map[string]*module
 	group    singleflight.Group
 
-	closeMu sync.RWMutex // held for reading by running invocations
+	poolsMu     sync.Mutex
+	pools       map[string]*Pool
+	poolsClosed bool
+
+	closeMu sync.RWMutex // held for reading by running invocations and pooled instances
 	closed  bool
 
 	active      atomic.Int64
@@ -117,6 +121,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		slots:    make(chan struct{}, n),
 		mem:      newMemPool(),
 		compiled: map[string]*module{},
+		pools:    map[string]*Pool{},
 	}
 	log.Info("wasm runtime ready", "engine", engine, "cache_dir", cfg.CacheDir, "max_instances", n)
 	return r, nil
@@ -169,10 +174,14 @@ func (r *Runtime) Stats() Stats {
 	}
 }
 
-// Close stops accepting invocations, waits for running ones to finish (or
-// for ctx to end), then releases compiled code and the wazero runtime. The
-// file cache stays on disk.
+// Close stops accepting invocations, closes every pool (idle instances stop
+// at once, busy ones after their request), waits for running instances to
+// finish (or for ctx to end), then releases compiled code and the wazero
+// runtime. The file cache stays on disk.
 func (r *Runtime) Close(ctx context.Context) error {
+	// Pooled instances hold the close lock for their whole life: stop them
+	// first (busy ones stop when their request ends).
+	r.closePools()
 	// Taking the write lock waits for every running invocation (each holds a
 	// read lock), so no instance is closed under a running guest; guests are
 	// bounded by their own deadline.

@@ -13,6 +13,7 @@ import (
 // openAsync opens the durable queue (before the gateway, which enqueues).
 func (n *Node) openAsync(ctx context.Context, js jetstream.JetStream) error {
 	q, err := queue.Open(ctx, js, queue.Options{
+		Replicas:     n.cfg.Replicas,
 		Workers:      n.cfg.AsyncWorkers,
 		AckWait:      n.cfg.AsyncAckWait,
 		MaxBodyBytes: n.cfg.AsyncMaxBodyBytes,

@@ -18,6 +18,7 @@ type Config struct {
 	NoAuth        bool   // serve /system/* without basic auth
 	NodeName      string // default: the host name
 	Demo          bool   // build, push and deploy the examples after start
+	NoAutoscale   bool   // leave replicas to the API (scale-function) alone
 	RepoRoot      string // where examples/ lives, for Demo (default ".")
 
 	MaxBodyBytes   int64
@@ -27,6 +28,14 @@ type Config struct {
 	AsyncWorkers      int           // async calls run at once (default: queue's)
 	AsyncAckWait      time.Duration // redelivery delay of a call whose worker died (default 10s)
 	AsyncMaxBodyBytes int64         // largest async request body (default 10 MiB)
+
+	// Clustering (docs/cluster.md). Peers set: the embedded server joins
+	// them with routes from ClusterListen; NATSURL set: no embedded server.
+	ClusterListen string   // route listener, e.g. 127.0.0.1:6222
+	Peers         []string // other nodes' route addresses HOST:PORT
+	ClientListen  string   // NATS client listener (default HOST:4222 of ClusterListen when clustered)
+	NATSURL       string   // an external NATS cluster instead of the embedded server
+	Replicas      int      // JetStream replicas of every asset (default 3 when clustered, else 1)
 
 	Version client.VersionInfo
 	Logger  *slog.Logger
@@ -65,5 +74,5 @@ func (c *Config) validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	return nil
+	return c.validateCluster()
 }

@@ -50,11 +50,15 @@ type Node struct {
 	trustMetrics *trust.Metrics
 	tlog         *tlog.Log
 
+	leases, clusterKV jetstream.KeyValue // cluster only (cluster.go)
+
 	httpSrv, metricsSrv *http.Server
 	ln                  net.Listener
 	serveErr            chan error
 	stopDemo            context.CancelFunc
 	demoDone            chan struct{}
+	stopScaler          context.CancelFunc
+	scalerDone          chan struct{}
 }
 
 // Start brings a node up and returns once it is serving. The caller stops it
@@ -98,17 +102,26 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}
 
-	if err := n.startNATS(); err != nil {
+	if err := n.startBus(ctx); err != nil {
 		return nil, err
 	}
 	js, err := jetstream.New(n.nc)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if n.arts, err = artifact.Open(ctx, js, artifact.Options{}); err != nil {
+	if err := n.openCluster(ctx, js); err != nil {
 		return nil, err
 	}
-	if n.logs, err = fnlog.Open(ctx, js, fnlog.Options{Logger: n.log}); err != nil {
+	if err := n.openRetry(ctx, "artifacts", func(ctx context.Context) (err error) {
+		n.arts, err = artifact.Open(ctx, js, artifact.Options{Replicas: n.cfg.Replicas})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := n.openRetry(ctx, "logs", func(ctx context.Context) (err error) {
+		n.logs, err = fnlog.Open(ctx, js, fnlog.Options{Logger: n.log, Replicas: n.cfg.Replicas})
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	if err := n.openTrust(ctx, js); err != nil {
@@ -127,12 +140,15 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		s := n.rt.Stats()
 		return metrics.RuntimeStats{Compiled: s.Compiled, Active: s.Active, ColdStarts: s.ColdStarts, Invocations: s.Invocations}
 	})
-	if n.reg, err = registry.Open(ctx, js, registry.Options{Logger: n.log}); err != nil {
+	if err := n.openRetry(ctx, "registry", func(ctx context.Context) (err error) {
+		n.reg, err = registry.Open(ctx, js, registry.Options{Logger: n.log, Replicas: n.cfg.Replicas})
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	n.warm = newWarmer(n.log, n.rt, n.arts, n.metrics)
 	n.reg.Subscribe(n.warm.onEvent)
-	if err := n.openAsync(ctx, js); err != nil {
+	if err := n.openRetry(ctx, "async queue", func(ctx context.Context) error { return n.openAsync(ctx, js) }); err != nil {
 		return nil, err
 	}
 
@@ -159,6 +175,10 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	})
 	if err := n.startAsync(); err != nil {
 		return nil, err
+	}
+	n.reg.Subscribe(n.gw.OnEvent) // pooled functions: warm pools follow the registry
+	if !cfg.NoAutoscale {
+		n.startAutoscaler()
 	}
 	if err := n.serve(); err != nil {
 		return nil, err
@@ -262,6 +282,10 @@ func (n *Node) close(ctx context.Context) error {
 		n.stopDemo()
 		<-n.demoDone
 	}
+	if n.stopScaler != nil {
+		n.stopScaler()
+		<-n.scalerDone
+	}
 	if n.httpSrv != nil {
 		if err := n.httpSrv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("gateway shutdown: %w", err))
@@ -296,8 +320,7 @@ func (n *Node) close(ctx context.Context) error {
 		n.nc.Close()
 	}
 	if n.ns != nil {
-		n.ns.Shutdown()
-		n.ns.WaitForShutdown()
+		n.shutdownNATS()
 	}
 	return errors.Join(errs...)
 }

@@ -10,7 +10,6 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/sigilhq/sigil/internal/artifact"
-	"github.com/sigilhq/sigil/internal/tlog"
 	"github.com/sigilhq/sigil/internal/trust"
 )
 
@@ -28,10 +27,16 @@ func (n *Node) openTrust(ctx context.Context, js jetstream.JetStream) error {
 		n.log.Info("generated a developer signing key; the default namespace trusts it and `sigil push` uses it",
 			"key", keys.DevPath, "public", filepath.Join(n.cfg.DataDir, trust.KeysDir, trust.DevPubFile))
 	}
-	if n.tlog, err = tlog.Open(ctx, tlog.Options{Dir: filepath.Join(n.cfg.DataDir, "tlog"), Key: keys.Log, Logger: n.log}); err != nil {
+	if err := n.openRetry(ctx, "transparency log", func(ctx context.Context) (err error) {
+		n.tlog, err = n.openTlog(ctx, js, keys.Log)
+		return err
+	}); err != nil {
 		return err
 	}
-	if n.trust, err = trust.Open(ctx, js, trust.Options{Logger: n.log}); err != nil {
+	if err := n.openRetry(ctx, "trust policies", func(ctx context.Context) (err error) {
+		n.trust, err = trust.Open(ctx, js, trust.Options{Logger: n.log, Replicas: n.cfg.Replicas})
+		return err
+	}); err != nil {
 		return err
 	}
 	return nil

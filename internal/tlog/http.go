@@ -12,6 +12,9 @@ import (
 // PREFIX/checkpoint and PREFIX/tile/... (hash tiles and entry bundles).
 // Nothing else under the storage directory (Tessera's state) is exposed.
 func (l *Log) Handler(prefix string) http.Handler {
+	if l.cl != nil {
+		return l.cl.handler(prefix)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rel, ok := strings.CutPrefix(r.URL.Path, prefix)
 		if !ok {

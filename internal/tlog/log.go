@@ -37,6 +37,10 @@ type Options struct {
 	BatchMaxSize       uint          // entries per integration batch (default 256)
 	BatchMaxAge        time.Duration // how long an entry may wait for its batch (default 50ms)
 	CheckpointInterval time.Duration // how often a checkpoint is published (default 100ms)
+
+	// noAntispam: a cluster's writer replays a replicated entry stream and
+	// must give every entry its own index (it deduplicates itself).
+	noAntispam bool
 }
 
 // Log is an open, appendable transparency log. Safe for concurrent use.
@@ -54,6 +58,8 @@ type Log struct {
 	awaiter  *tessera.PublicationAwaiter
 	shutdown func(context.Context) error
 	cancel   context.CancelFunc
+
+	cl *cluster // non-nil: a cluster member (leader.go)
 }
 
 // Receipt proves one appended entry: its index, the checkpoint it was first
@@ -131,8 +137,10 @@ func Open(ctx context.Context, opt Options) (*Log, error) {
 	opts := tessera.NewAppendOptions().
 		WithCheckpointSigner(ns).
 		WithBatching(opt.BatchMaxSize, opt.BatchMaxAge).
-		WithCheckpointInterval(opt.CheckpointInterval).
-		WithAntispam(tessera.DefaultAntispamInMemorySize, nil)
+		WithCheckpointInterval(opt.CheckpointInterval)
+	if !opt.noAntispam {
+		opts = opts.WithAntispam(tessera.DefaultAntispamInMemorySize, nil)
+	}
 	// The appender's goroutines live as long as the log, not the caller's ctx.
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel = cancel
@@ -148,6 +156,9 @@ func Open(ctx context.Context, opt Options) (*Log, error) {
 
 // Close flushes pending entries and stops the appender.
 func (l *Log) Close(ctx context.Context) error {
+	if l.cl != nil {
+		return l.cl.close(ctx)
+	}
 	err := l.shutdown(ctx)
 	l.cancel()
 	if err != nil {
@@ -174,8 +185,16 @@ func (l *Log) Dir() string { return l.dir }
 // Append adds data as one entry, waits until a checkpoint covers it and
 // returns the verified inclusion proof against that checkpoint.
 func (l *Log) Append(ctx context.Context, data []byte) (Receipt, error) {
+	if l.cl != nil {
+		return l.cl.append(ctx, data)
+	}
 	e := tessera.NewEntry(data)
-	idx, cpRaw, err := l.awaiter.Await(ctx, l.add(ctx, e))
+	return l.receipt(ctx, e, l.add(ctx, e))
+}
+
+// receipt waits until a checkpoint covers the entry of fut and proves it.
+func (l *Log) receipt(ctx context.Context, e *tessera.Entry, fut tessera.IndexFuture) (Receipt, error) {
+	idx, cpRaw, err := l.awaiter.Await(ctx, fut)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("tlog: append: %w", err)
 	}
@@ -199,7 +218,11 @@ func (l *Log) Append(ctx context.Context, data []byte) (Receipt, error) {
 
 // Checkpoint returns the latest published checkpoint.
 func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
-	raw, err := l.reader.ReadCheckpoint(ctx)
+	read := l.reader.ReadCheckpoint
+	if l.cl != nil {
+		read = l.cl.fetcher().ReadCheckpoint
+	}
+	raw, err := read(ctx)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("tlog: read checkpoint: %w", err)
 	}
@@ -207,4 +230,9 @@ func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
 }
 
 // Fetcher reads this log's files directly (for server-side proofs).
-func (l *Log) Fetcher() Fetcher { return client.FileFetcher{Root: l.dir} }
+func (l *Log) Fetcher() Fetcher {
+	if l.cl != nil {
+		return l.cl.fetcher()
+	}
+	return client.FileFetcher{Root: l.dir}
+}

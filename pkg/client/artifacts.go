@@ -11,6 +11,7 @@ import (
 const (
 	ABIOpenFaaS = "openfaas"
 	ABIWagi     = "wagi"
+	ABIPooled   = "pooled" // warm instances serving framed requests (the Go SDK)
 )
 
 // PushArtifact uploads the bytes of a .wasm module with POST

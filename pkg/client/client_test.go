@@ -288,7 +288,7 @@ func TestDeployFunctionReportsMethodAndStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (DeployResult{Method: "POST", StatusCode: 202, Status: "202 Accepted"}) {
+	if res != (DeployResult{Method: "POST", StatusCode: 202, Status: "202 Accepted", LogIndex: -1}) {
 		t.Fatalf("got %+v", res)
 	}
 }

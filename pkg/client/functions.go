@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,9 @@ type DeployResult struct {
 	Method     string // PUT when an existing function was updated, POST when it was created
 	StatusCode int    // e.g. 202
 	Status     string // e.g. "202 Accepted"
+	// LogIndex is the transparency-log index of the deployment record
+	// (X-Sigil-Log-Index), or -1 when the server sent none.
+	LogIndex int64
 }
 
 // Deploy does what faas-cli does: with update it first PUTs
@@ -39,14 +43,24 @@ func (c *Client) deploy(ctx context.Context, method string, d FunctionDeployment
 	if err != nil {
 		return DeployResult{}, err
 	}
-	code, err := c.do(ctx, request{op: "deploy", method: method, path: "/system/functions", body: body})
+	resp, err := c.send(ctx, request{op: "deploy", method: method, path: "/system/functions", body: body})
 	if err != nil {
 		return DeployResult{}, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	code := resp.StatusCode
+	idx := int64(-1)
+	if v := resp.Header.Get("X-Sigil-Log-Index"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			idx = n
+		}
 	}
 	return DeployResult{
 		Method:     method,
 		StatusCode: code,
 		Status:     strconv.Itoa(code) + " " + http.StatusText(code),
+		LogIndex:   idx,
 	}, nil
 }
 

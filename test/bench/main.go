@@ -58,6 +58,7 @@ var (
 	outFile     = flag.String("out", "docs/performance.md", "markdown report to write (\"\" = none)")
 	only        = flag.String("cases", "", "comma-separated case names to run (default all)")
 	serveBare   = flag.String("serve-bare", "", "internal: serve the bare hello on this address")
+	idle        = flag.Int("idle", 1000, "deploy this many idle functions (distinct modules) and report RSS; 0 skips")
 )
 
 func main() {
@@ -147,6 +148,7 @@ func run() error {
 	deploys := []struct{ fn, mod, abi string }{
 		{"c-echo", "echo", "openfaas"},
 		{"go-hello", "hello", "openfaas"},
+		{"go-hello-pooled", "hello", "pooled"},
 		{"wagi-redirect", "redirect", "wagi"},
 	}
 	for _, d := range deploys {
@@ -180,6 +182,7 @@ func run() error {
 		{name: "bare", method: "POST", path: "http://" + bareAddr + "/", status: 200},
 		{name: "c-echo-fresh", function: "c-echo", method: "POST", status: 200},
 		{name: "go-hello-fresh", function: "go-hello", method: "POST", status: 200},
+		{name: "go-hello-pooled", function: "go-hello-pooled", method: "POST", status: 200},
 		{name: "wagi-fresh", function: "wagi-redirect", method: "GET", status: 302},
 	}
 	var results []result
@@ -213,10 +216,17 @@ func run() error {
 		return err
 	}
 	defer restarted.stop()
-	if err := waitInvoke(restarted.url+"/function/go-hello", 60*time.Second); err != nil {
+	if err := waitInvoke(restarted.url+"/function/go-hello-pooled", 60*time.Second); err != nil {
 		return err
 	}
-	notes = append(notes, fmt.Sprintf("restart → first response, Go hello (process start to first 200): %s", time.Since(restarted.began).Round(time.Millisecond)))
+	notes = append(notes, fmt.Sprintf("restart → first response, Go hello pooled (process start to first 200): %s", time.Since(restarted.began).Round(time.Millisecond)))
+	if *idle > 0 {
+		note, err := idleFunctions(ctx, restarted, dataDir, mods["echo"], *idle)
+		if err != nil {
+			return fmt.Errorf("idle functions: %w", err)
+		}
+		notes = append(notes, note)
+	}
 	for _, n := range notes {
 		fmt.Println("NOTE", n)
 	}
@@ -378,6 +388,6 @@ func writeReport(path string, results []result, notes []string) error {
 	for _, n := range notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
-	b.WriteString("\nCases: `bare` = the baseline; `c-echo-fresh` = the C echo example (17 KB), a fresh instance per request; `go-hello-fresh` = the Go hello example (GOOS=wasip1, ~2.4 MB), a fresh instance per request; `wagi-fresh` = the C WAGI redirect example answering 302.\n")
+	b.WriteString("\nCases: `bare` = the baseline; `c-echo-fresh` = the C echo example (17 KB), a fresh instance per request; `go-hello-fresh` = the Go hello example (GOOS=wasip1, an http.Handler on the guest SDK, ~5 MB), a fresh instance per request; `go-hello-pooled` = the same module pushed with `--abi pooled`: warm instances each serving many requests; `wagi-fresh` = the C WAGI redirect example answering 302.\n")
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }

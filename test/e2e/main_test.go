@@ -88,6 +88,13 @@ func buildGuests(ctx context.Context, dir string) error {
 			add(g, out, err)
 		}()
 	}
+	wg.Add(1)
+	go func() { // a pooled Go guest with hostile endpoints (loop, bomb, trap, ...)
+		defer wg.Done()
+		out := filepath.Join(dir, "guest-sdkguest.wasm")
+		err := build.Go(ctx, filepath.Join(repoRoot, "internal", "runtime", "testdata", "sdkguest"), out)
+		add("sdkguest", out, err)
+	}()
 	wg.Wait()
 	if len(errs) > 0 {
 		return fmt.Errorf("build guests (run scripts/install-deps.sh): %v", errs)
