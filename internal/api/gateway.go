@@ -254,3 +254,14 @@ func effectiveABI(f *registry.Function) abi.Kind {
 // Elastic reports whether f's replicas are real capacity (pooled warm
 // instances) that the autoscaler may follow with load.
 func Elastic(f registry.Function) bool { return effectiveABI(&f) == "pooled" }
+
+// TotalRequests is every invocation this node has started, all functions.
+func (g *Gateway) TotalRequests() uint64 {
+	g.countsMu.RLock()
+	defer g.countsMu.RUnlock()
+	var n uint64
+	for _, c := range g.counts {
+		n += c.requests.Load()
+	}
+	return n
+}

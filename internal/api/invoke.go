@@ -197,18 +197,19 @@ func (g *Gateway) Call(ctx context.Context, ns, name string, req *CallRequest) (
 	req.Header.Set("X-Start-Time", startNanos)
 	out := http.Header{"X-Call-Id": {req.CallID}, "X-Start-Time": {startNanos}}
 
+	if f.Replicas == 0 {
+		g.scaleFromZero(f)
+	}
+	st := g.stats(ns, name, label)
+	st.requests.Add(1)
+	st.inflight.Add(1)
+	defer st.inflight.Add(-1)
+	if g.cfg.Metrics != nil {
+		g.cfg.Metrics.Started(label)
+	}
+
 	kind := effectiveABI(&f)
 	if kind == abi.Pooled {
-		if f.Replicas == 0 {
-			g.scaleFromZero(f)
-		}
-		st := g.stats(ns, name, label)
-		st.requests.Add(1)
-		st.inflight.Add(1)
-		defer st.inflight.Add(-1)
-		if g.cfg.Metrics != nil {
-			g.cfg.Metrics.Started(label)
-		}
 		res := g.callPooled(ctx, &f, req, out)
 		if res.Reason != "" && g.cfg.Metrics != nil {
 			g.cfg.Metrics.GuestError(label, res.Reason)
@@ -237,17 +238,6 @@ func (g *Gateway) Call(ctx context.Context, ns, name string, req *CallRequest) (
 	if g.cfg.Logs != nil {
 		logs, inst := g.cfg.Logs, g.cfg.NodeName
 		spec.Stderr = func(line string) { logs.Append(ns, name, inst, line) }
-	}
-	if f.Replicas == 0 {
-		g.scaleFromZero(f)
-	}
-
-	st := g.stats(ns, name, label)
-	st.requests.Add(1)
-	st.inflight.Add(1)
-	defer st.inflight.Add(-1)
-	if g.cfg.Metrics != nil {
-		g.cfg.Metrics.Started(label)
 	}
 	res, err := g.cfg.Runtime.Invoke(ctx, spec)
 	if err != nil {

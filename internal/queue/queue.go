@@ -75,6 +75,11 @@ type Options struct {
 	// MaxAckPending bounds calls delivered and not yet acknowledged,
 	// including those waiting out a retry backoff (default 20000).
 	MaxAckPending int
+	// PullExpiry is how long one pull request of the workers lives (default
+	// nats.go's 30s). A worker notices a lost pull (the consumer's leader
+	// moved) after two missed heartbeats of PullExpiry/2 each, so a cluster
+	// sets a few seconds.
+	PullExpiry time.Duration
 	// InlineBodyLimit: bodies above it go to the object store (default 512 KiB).
 	InlineBodyLimit int
 	// MaxBodyBytes is the largest accepted body (default 10 MiB).
@@ -268,10 +273,41 @@ func (q *Queue) publish(ctx context.Context, j *job, msgID string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := q.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(StreamName)); err != nil {
-		return fmt.Errorf("publish: %w", err)
+	// Retried with short attempts until acknowledged: in a cluster a stream
+	// leader election leaves a publish unanswered for 4-9 s, and one long
+	// attempt begun just before the new leader is up would add its whole
+	// timeout to the outage. The message id makes a retry of a publish
+	// that was in fact stored a no-op (reference/scale.md).
+	deadline := time.Now().Add(publishRetryFor)
+	for {
+		actx, cancel := context.WithTimeout(ctx, publishAttempt)
+		_, err := q.js.PublishMsg(actx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(StreamName))
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) || !retryablePublish(err) {
+			return fmt.Errorf("publish: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("publish: %w", err)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return nil
+}
+
+// Publish retry bounds (see publish).
+const (
+	publishAttempt  = 2 * time.Second
+	publishRetryFor = 20 * time.Second
+)
+
+// retryablePublish: no answer (leader election, reconnect), not a refusal.
+func retryablePublish(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrDisconnected)
 }
 
 // Cancel removes a queued call. A call running now is not interrupted
@@ -298,7 +334,7 @@ func (q *Queue) Cancel(ctx context.Context, callID string) error {
 		}
 		return fmt.Errorf("cancel %s: %w", callID, err)
 	}
-	if err := q.stream.DeleteMsg(ctx, raw.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+	if err := q.stream.DeleteMsg(ctx, raw.Sequence); err != nil && !msgGone(err) {
 		return fmt.Errorf("cancel %s: %w", callID, err)
 	}
 	if obj := raw.Header.Get(HdrBodyObject); obj != "" {
@@ -362,4 +398,20 @@ func (q *Queue) Depth(ctx context.Context) (uint64, time.Time, error) {
 		return 0, time.Time{}, fmt.Errorf("queue depth: %w", err)
 	}
 	return info.State.Msgs, info.State.FirstTime, nil
+}
+
+// jsErrSequenceNotFound is JetStream's "sequence not found" API error
+// (nats-server's JSSequenceNotFoundErrF), which nats.go names no constant for.
+const jsErrSequenceNotFound jetstream.ErrorCode = 10043
+
+// msgGone reports a delete of a message that is no longer in the stream:
+// a worker took it between the lookup and the delete, saw it marked
+// canceled and dropped it — the cancel still holds.
+func msgGone(err error) bool {
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jsErrSequenceNotFound || apiErr.ErrorCode == jetstream.JSErrCodeMessageNotFound)
 }

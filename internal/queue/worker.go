@@ -35,6 +35,10 @@ func (q *Queue) Start(inv Invoker) error {
 		p.wg.Add(1)
 		go p.work()
 	}
+	pullOpts := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(max(q.opts.Workers, 16))}
+	if q.opts.PullExpiry > 0 {
+		pullOpts = append(pullOpts, jetstream.PullExpiry(q.opts.PullExpiry))
+	}
 	cc, err := q.cons.Consume(func(m jetstream.Msg) {
 		select {
 		case p.msgs <- m:
@@ -42,12 +46,12 @@ func (q *Queue) Start(inv Invoker) error {
 			// Stopping: hand it back at once rather than after AckWait.
 			_ = m.Nak()
 		}
-	}, jetstream.PullMaxMessages(max(q.opts.Workers, 16)),
+	}, append(pullOpts,
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
 				q.log.Debug("async consumer", "err", err)
 			}
-		}))
+		}))...)
 	if err != nil {
 		close(p.stopped)
 		cancel()
@@ -235,7 +239,7 @@ func (p *workerPool) finish(m jetstream.Msg, j *job, res Result, dead bool) {
 		_ = m.Nak() // shutdown cut the callback short: run again after restart
 		return
 	}
-	_ = m.Ack()
+	q.ackConfirmed(m)
 	if !dead && j.bodyObj != "" {
 		q.deleteBody(ctx, j.bodyObj)
 	}
@@ -270,5 +274,21 @@ func (q *Queue) release(key, callID string) {
 	}
 	if q.running[callID]--; q.running[callID] <= 0 {
 		delete(q.running, callID)
+	}
+}
+
+// ackConfirmed acknowledges a finished call and waits for the server to
+// confirm it (DoubleAck), retrying briefly: a plain Ack sent while the
+// consumer's leader moves is lost, and the call would run again after
+// AckWait (reference/scale.md). Still at-least-once when all tries fail.
+func (q *Queue) ackConfirmed(m jetstream.Msg) {
+	for try := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := m.DoubleAck(ctx)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			return
+		}
+		q.log.Debug("async: ack not confirmed", "try", try+1, "err", err)
 	}
 }

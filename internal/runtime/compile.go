@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -18,6 +19,9 @@ import (
 type module struct {
 	cm       wazero.CompiledModule
 	minPages uint32 // declared initial memory pages (0 when no memory)
+	// peak is the largest linear memory an instance of this module has
+	// used: it decides how the next instance's memory is allocated.
+	peak atomic.Uint64
 }
 
 const digestPrefix = "sha256:"

@@ -85,6 +85,7 @@ func (inst *instance) run() error {
 	if uint64(m.minPages)*pageSize > p.limit {
 		return fmt.Errorf("%w: module needs %d pages initially, limit is %d", ErrMemoryLimit, m.minPages, p.limit/pageSize)
 	}
+	inst.mem.mod = m
 	// The guest has the request timeout to say hello (after any compile).
 	helloTimer := time.AfterFunc(p.timeout, func() {
 		p.mu.Lock()

@@ -125,7 +125,7 @@ func (r *Runtime) run(ctx context.Context, m *module, spec *Spec, limit uint64, 
 	rctx, stop := context.WithCancel(tctx)
 	defer stop()
 
-	mem := &linearMemory{pool: r.mem, limit: limit}
+	mem := &linearMemory{pool: r.mem, limit: limit, mod: m}
 	rctx = experimental.WithMemoryAllocator(rctx, mem)
 	io := r.getIO()
 	defer r.putIO(io)

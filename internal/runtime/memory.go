@@ -63,7 +63,9 @@ func (p *memPool) put(b []byte) {
 // no data crosses from one invocation to the next.
 type linearMemory struct {
 	pool   *memPool
-	limit  uint64 // bytes
+	limit  uint64  // bytes
+	mod    *module // where the peak size is remembered (nil in unit tests)
+	mapped bool    // buf is an anonymous mapping of limit bytes, not Go heap
 	buf    []byte
 	used   bool        // Allocate was called
 	denied atomic.Bool // a grow past limit was refused (read by the host while a pooled guest runs)
@@ -82,6 +84,16 @@ func (m *linearMemory) Allocate(capacity, _ uint64) experimental.LinearMemory {
 		return &linearMemory{pool: m.pool, limit: m.limit, used: true, buf: m.pool.get(capacity)}
 	}
 	m.used = true
+	// A module that grew past mmapThreshold before (Go guests: tens of MB)
+	// gets its whole limit reserved as an anonymous mapping: growing never
+	// copies, and pages the guest does not touch cost nothing — instead of
+	// zeroing and copying a large Go-heap buffer per instance.
+	if m.mod != nil && max(m.mod.peak.Load(), capacity) > mmapThreshold {
+		if b, ok := mapMemory(m.limit); ok {
+			m.buf, m.mapped = b[:0], true
+			return m
+		}
+	}
 	m.buf = m.pool.get(capacity)
 	return m
 }
@@ -116,6 +128,19 @@ func (m *linearMemory) Free() {
 		return
 	}
 	m.freed = true
+	if m.mod != nil {
+		for used := uint64(len(m.buf)); ; {
+			old := m.mod.peak.Load()
+			if used <= old || m.mod.peak.CompareAndSwap(old, used) {
+				break
+			}
+		}
+	}
+	if m.mapped {
+		unmapMemory(m.buf[:cap(m.buf)]) // the pages go back to the kernel
+		m.buf = nil
+		return
+	}
 	clear(m.buf) // len(m.buf) covers every byte the guest could reach
 	m.pool.put(m.buf)
 	m.buf = nil

@@ -14,6 +14,7 @@ import (
 func (n *Node) openAsync(ctx context.Context, js jetstream.JetStream) error {
 	q, err := queue.Open(ctx, js, queue.Options{
 		Replicas:     n.cfg.Replicas,
+		PullExpiry:   n.pullExpiry(),
 		Workers:      n.cfg.AsyncWorkers,
 		AckWait:      n.cfg.AsyncAckWait,
 		MaxBodyBytes: n.cfg.AsyncMaxBodyBytes,

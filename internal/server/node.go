@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -83,9 +84,10 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger, serveErr: make(chan error, 2)}
+	started := n // `return nil, err` clears n before this deferred cleanup runs
 	defer func() {
 		if err != nil {
-			n.close(context.Background())
+			_ = started.close(context.Background())
 		}
 	}()
 
@@ -177,9 +179,8 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.reg.Subscribe(n.gw.OnEvent) // pooled functions: warm pools follow the registry
-	if !cfg.NoAutoscale {
-		n.startAutoscaler()
-	}
+	n.startBackground()
+	n.markBootstrapped(ctx)
 	if err := n.serve(); err != nil {
 		return nil, err
 	}
@@ -248,6 +249,13 @@ func (n *Node) serve() error {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", n.metrics.Handler())
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK")) })
+		// Profiles for operators, on this opt-in listener only (never on
+		// the gateway): go tool pprof http://ADDR/debug/pprof/profile
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		n.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := n.metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {

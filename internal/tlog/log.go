@@ -218,11 +218,13 @@ func (l *Log) receipt(ctx context.Context, e *tessera.Entry, fut tessera.IndexFu
 
 // Checkpoint returns the latest published checkpoint.
 func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
-	read := l.reader.ReadCheckpoint
+	var f interface {
+		ReadCheckpoint(context.Context) ([]byte, error)
+	} = l.reader
 	if l.cl != nil {
-		read = l.cl.fetcher().ReadCheckpoint
+		f = l.cl.fetcher()
 	}
-	raw, err := read(ctx)
+	raw, err := f.ReadCheckpoint(ctx)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("tlog: read checkpoint: %w", err)
 	}

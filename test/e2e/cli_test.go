@@ -79,3 +79,15 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo redirect: %d", r.Status)
 	}
 }
+
+// TestUpPortInUse: a node that cannot bind says so in one line and exits
+// non-zero, releasing what it had started.
+func TestUpPortInUse(t *testing.T) {
+	n := startNode(t, "", "--no-auth")
+	addr := strings.TrimPrefix(n.url, "http://")
+	_, errOut, err := runCLI(t, nil, "", "up", "--no-auth", "--listen", addr, "--data-dir", t.TempDir())
+	if err == nil || !strings.Contains(errOut, "address already in use") || strings.Contains(errOut, "panic") {
+		t.Fatalf("second node on %s: err=%v\n%s", addr, err, errOut)
+	}
+	n.must(200, "GET", "/healthz", nil)
+}

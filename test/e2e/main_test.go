@@ -136,9 +136,36 @@ func startNode(t testing.TB, dataDir string, args ...string) *node {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	n := &node{t: t, dataDir: dataDir, exited: make(chan struct{})}
 	all := append([]string{"up", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--node-name", "e2e"}, args...)
-	n.cmd = exec.Command(sigilBin, all...)
+	n, urlc := spawn(t, dataDir, all)
+	select {
+	case n.url = <-urlc:
+	case <-n.exited:
+		t.Fatalf("sigil up exited before ready:\n%s", n.logs())
+	case <-time.After(30 * time.Second):
+		_ = n.cmd.Process.Kill()
+		t.Fatalf("sigil up not ready within 30s:\n%s", n.logs())
+	}
+	if u, err := os.ReadFile(filepath.Join(dataDir, "secrets", "basic-auth-user")); err == nil {
+		n.user = strings.TrimSpace(string(u))
+		p, _ := os.ReadFile(filepath.Join(dataDir, "secrets", "basic-auth-password"))
+		n.pass = strings.TrimSpace(string(p))
+	}
+	t.Cleanup(func() {
+		n.stop()
+		if t.Failed() {
+			t.Logf("node log:\n%s", n.logs())
+		}
+	})
+	return n
+}
+
+// spawn starts `sigil ARGS...`, collects its log and reports the gateway
+// URL on the returned channel once the node logs that it is ready.
+func spawn(t testing.TB, dataDir string, args []string) (*node, <-chan string) {
+	t.Helper()
+	n := &node{t: t, dataDir: dataDir, exited: make(chan struct{})}
+	n.cmd = exec.Command(sigilBin, args...)
 	n.cmd.Env = append(os.Environ(), "SIGIL_LOG_LEVEL=info")
 	stderr, err := n.cmd.StderrPipe()
 	if err != nil {
@@ -165,26 +192,7 @@ func startNode(t testing.TB, dataDir string, args ...string) *node {
 		}
 	}()
 	go func() { _ = n.cmd.Wait(); close(n.exited) }()
-	select {
-	case n.url = <-urlc:
-	case <-n.exited:
-		t.Fatalf("sigil up exited before ready:\n%s", n.logs())
-	case <-time.After(30 * time.Second):
-		_ = n.cmd.Process.Kill()
-		t.Fatalf("sigil up not ready within 30s:\n%s", n.logs())
-	}
-	if u, err := os.ReadFile(filepath.Join(dataDir, "secrets", "basic-auth-user")); err == nil {
-		n.user = strings.TrimSpace(string(u))
-		p, _ := os.ReadFile(filepath.Join(dataDir, "secrets", "basic-auth-password"))
-		n.pass = strings.TrimSpace(string(p))
-	}
-	t.Cleanup(func() {
-		n.stop()
-		if t.Failed() {
-			t.Logf("node log:\n%s", n.logs())
-		}
-	})
-	return n
+	return n, urlc
 }
 
 func (n *node) logs() string {
