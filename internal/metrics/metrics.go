@@ -19,6 +19,10 @@ type RuntimeStats struct {
 	Active      int64
 	ColdStarts  uint64
 	Invocations uint64
+	// Interpreted modules are served by wazero's interpreter while the
+	// compiler works; InterpretedInvocations ran on it.
+	Interpreted            int
+	InterpretedInvocations uint64
 }
 
 // Metrics holds every collector of one node, on a private registry.
@@ -91,6 +95,10 @@ func New(stats func() RuntimeStats) *Metrics {
 				func() float64 { return float64(stats().ColdStarts) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sigil_instances_total", Help: "Wasm instances started."},
 				func() float64 { return float64(stats().Invocations) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sigil_interpreted_modules", Help: "Compiled modules still served by the interpreter while the compiler works."},
+				func() float64 { return float64(stats().Interpreted) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sigil_interpreted_instances_total", Help: "Wasm instances that ran on the interpreter (cold large modules)."},
+				func() float64 { return float64(stats().InterpretedInvocations) }),
 		)
 	}
 	return m

@@ -64,6 +64,10 @@ type Result struct {
 // Options configure a Queue. Zero values mean the defaults.
 type Options struct {
 	Replicas int // JetStream replicas of the queue's assets (default 1)
+	// PublishJS, when set, carries the enqueue publishes, so a burst of
+	// new calls does not queue behind the workers' pulls and acks on one
+	// connection. nil: the JetStream handle given to Open.
+	PublishJS jetstream.JetStream
 	// Workers is how many calls run at once on this node (default
 	// 16·GOMAXPROCS).
 	Workers int
@@ -142,6 +146,7 @@ type Queue struct {
 	opts   Options
 	log    *slog.Logger
 	js     jetstream.JetStream
+	pub    jetstream.JetStream // enqueue publishes (Options.PublishJS or js)
 	nc     *nats.Conn
 	stream jetstream.Stream
 	dead   jetstream.Stream
@@ -164,8 +169,11 @@ func Open(ctx context.Context, js jetstream.JetStream, opts Options) (*Queue, er
 	if opts.Lookup == nil {
 		return nil, errors.New("queue: Options.Lookup is required")
 	}
-	q := &Queue{opts: opts, log: opts.Logger, js: js, nc: js.Conn(),
+	q := &Queue{opts: opts, log: opts.Logger, js: js, pub: opts.PublishJS, nc: js.Conn(),
 		running: map[string]int{}, canceled: map[string]time.Time{}, active: map[string]int{}}
+	if q.pub == nil {
+		q.pub = js
+	}
 	var err error
 	q.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
@@ -281,7 +289,7 @@ func (q *Queue) publish(ctx context.Context, j *job, msgID string) error {
 	deadline := time.Now().Add(publishRetryFor)
 	for {
 		actx, cancel := context.WithTimeout(ctx, publishAttempt)
-		_, err := q.js.PublishMsg(actx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(StreamName))
+		_, err := q.pub.PublishMsg(actx, m, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(StreamName))
 		cancel()
 		if err == nil {
 			return nil

@@ -18,7 +18,19 @@ import (
 // module is a compiled, validated artifact.
 type module struct {
 	cm       wazero.CompiledModule
-	minPages uint32 // declared initial memory pages (0 when no memory)
+	rt       wazero.Runtime // the runtime that compiled cm: instances are made there
+	minPages uint32         // declared initial memory pages (0 when no memory)
+	// refs counts the references that keep cm open: one while the module
+	// is in Runtime.compiled, one per instantiation in progress (pin). The
+	// last unpin closes cm, so a module switched or evicted under a
+	// running request is closed after it, never before.
+	refs atomic.Int64
+	// interpreted marks a module compiled by the interpreter while the
+	// compiler works in the background; upgraded is closed when that ends,
+	// with upgradeErr set if it failed (the module then stays).
+	interpreted bool
+	upgraded    chan struct{}
+	upgradeErr  error
 	// peak is the largest linear memory an instance of this module has
 	// used: it decides how the next instance's memory is allocated.
 	peak atomic.Uint64
@@ -43,7 +55,10 @@ func checkDigest(digest string, wasm []byte) error {
 // idempotent and concurrency-safe: concurrent calls for one digest compile
 // once. It rejects bytes that are not Wasm, modules without an exported
 // `_start` (not a WASI command) and modules importing anything but
-// wasi_snapshot_preview1 functions, all with ErrInvalidModule.
+// wasi_snapshot_preview1 functions, all with ErrInvalidModule. A module
+// above Config.InterpretFirstMin that the compiler has not compiled on this
+// node is validated and made runnable by the interpreter, and Compile
+// returns then; the compiler finishes in the background (ModuleEngine).
 func (r *Runtime) Compile(ctx context.Context, digest string, wasm []byte) error {
 	if err := checkDigest(digest, wasm); err != nil {
 		return err
@@ -60,14 +75,27 @@ func (r *Runtime) compile(ctx context.Context, digest string, wasm []byte) (*mod
 		if m := r.lookup(digest); m != nil {
 			return m, nil
 		}
-		m, err := r.build(ctx, wasm)
+		interpret := r.interpretFirst(digest, wasm)
+		rt := r.rt
+		if interpret {
+			rt = r.interp.rt
+		}
+		m, err := r.build(ctx, rt, wasm)
 		if err != nil {
 			return nil, fmt.Errorf("compile %s: %w", digest, err)
+		}
+		if interpret {
+			m.interpreted, m.upgraded = true, make(chan struct{})
 		}
 		r.mu.Lock()
 		r.compiled[digest] = m
 		r.mu.Unlock()
-		r.log.Debug("module compiled", "digest", digest, "size", len(wasm), "min_pages", m.minPages)
+		if interpret {
+			// The validation is done and instances can start now; the
+			// compiler takes over when it is finished.
+			r.startUpgrade(digest, wasm, m)
+		}
+		r.log.Debug("module compiled", "digest", digest, "size", len(wasm), "min_pages", m.minPages, "interpreted", interpret)
 		return m, nil
 	})
 	if err != nil {
@@ -76,9 +104,11 @@ func (r *Runtime) compile(ctx context.Context, digest string, wasm []byte) (*mod
 	return v.(*module), nil
 }
 
-// build compiles and validates one module.
-func (r *Runtime) build(ctx context.Context, wasm []byte) (*module, error) {
-	cm, err := r.rt.CompileModule(ctx, wasm)
+// build compiles and validates one module with rt (the compiler or the
+// interpreter); the module it returns holds the reference of
+// Runtime.compiled.
+func (r *Runtime) build(ctx context.Context, rt wazero.Runtime, wasm []byte) (*module, error) {
+	cm, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err
@@ -95,7 +125,9 @@ func (r *Runtime) build(ctx context.Context, wasm []byte) (*module, error) {
 		_ = cm.Close(ctx)
 		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
 	}
-	return &module{cm: cm, minPages: minPages}, nil
+	m := &module{cm: cm, rt: rt, minPages: minPages}
+	m.refs.Store(1)
+	return m, nil
 }
 
 // validate checks that cm is a WASI preview-1 command that only needs what
@@ -151,7 +183,43 @@ func (r *Runtime) Evict(digest string) {
 	delete(r.compiled, digest)
 	r.mu.Unlock()
 	if m != nil {
+		m.unpin()
+	}
+}
+
+// pin returns the module for digest, if compiled, with a reference that
+// keeps its code open until unpin.
+func (r *Runtime) pin(digest string) *module {
+	r.mu.RLock()
+	m := r.compiled[digest]
+	if m != nil {
+		m.refs.Add(1)
+	}
+	r.mu.RUnlock()
+	return m
+}
+
+// unpin drops a reference; the last one closes the compiled code.
+func (m *module) unpin() {
+	if m.refs.Add(-1) == 0 {
 		_ = m.cm.Close(context.Background())
+	}
+}
+
+// use returns the current module for digest pinned (the caller unpins it
+// once its instance is made and has run), loading and compiling it on a
+// miss; cold reports whether it had to wait for that.
+func (r *Runtime) use(ctx context.Context, digest string) (m *module, cold bool, err error) {
+	for {
+		if m := r.pin(digest); m != nil {
+			return m, cold, nil
+		}
+		// Compiled and then evicted before the pin: rare, just go again.
+		_, c, err := r.resolve(ctx, digest)
+		cold = cold || c
+		if err != nil {
+			return nil, cold, err
+		}
 	}
 }
 

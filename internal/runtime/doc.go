@@ -3,6 +3,9 @@
 // compiler engine and a file-backed compilation cache, and runs them in
 // bounded instances (memory cap, deadline, stdout cap, read-only secrets, no
 // other file system, no host environment), splitting stderr into log lines.
+// A large module the compiler has not compiled on this node yet is compiled
+// with wazero's interpreter first and served by it while the compiler works
+// in the background (interp.go).
 //
 // Two ways to run a module:
 //

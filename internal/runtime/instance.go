@@ -78,9 +78,15 @@ func (inst *instance) run() error {
 	if r.closed {
 		return ErrClosed
 	}
-	m, _, err := r.resolve(inst.ctx, p.spec.Digest)
+	// Pooled instances live long: they run on compiled code only, so a
+	// module still interpreted makes the start wait for its compiler run.
+	m, err := r.useCompiled(inst.ctx, p.spec.Digest)
 	if err != nil {
 		return err
+	}
+	defer m.unpin()
+	if m.interpreted {
+		r.interpreted.Add(1)
 	}
 	if uint64(m.minPages)*pageSize > p.limit {
 		return fmt.Errorf("%w: module needs %d pages initially, limit is %d", ErrMemoryLimit, m.minPages, p.limit/pageSize)
@@ -103,7 +109,7 @@ func (inst *instance) run() error {
 		return err
 	}
 	ctx := experimental.WithMemoryAllocator(inst.ctx, inst.mem)
-	mod, err := r.rt.InstantiateModule(ctx, m.cm, cfg)
+	mod, err := m.rt.InstantiateModule(ctx, m.cm, cfg)
 	if mod != nil {
 		_ = mod.Close(context.Background())
 	}

@@ -57,6 +57,9 @@ type Outcome struct {
 	// MemoryDenied reports that a memory.grow was refused by MemoryLimit
 	// during the call, even if the guest coped with it.
 	MemoryDenied bool
+	// Interpreted reports that the instance ran on wazero's interpreter (a
+	// large module whose compiler run had not finished yet).
+	Interpreted bool
 }
 
 // Invoke runs one fresh instance of spec.Digest to completion. On a compile
@@ -72,7 +75,7 @@ func (r *Runtime) Invoke(ctx context.Context, spec *Spec) (Outcome, error) {
 	if r.closed {
 		return out, ErrClosed
 	}
-	m, cold, err := r.resolve(ctx, spec.Digest)
+	m, cold, err := r.use(ctx, spec.Digest)
 	out.ColdStart = cold
 	if cold {
 		r.coldStarts.Add(1)
@@ -80,6 +83,7 @@ func (r *Runtime) Invoke(ctx context.Context, spec *Spec) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
+	defer m.unpin()
 	limit := memoryLimit(spec.MemoryLimit)
 	if uint64(m.minPages)*pageSize > limit {
 		return out, fmt.Errorf("%w: module needs %d pages initially, limit is %d", ErrMemoryLimit, m.minPages, limit/pageSize)
@@ -96,6 +100,10 @@ func (r *Runtime) Invoke(ctx context.Context, spec *Spec) (Outcome, error) {
 	}
 	defer func() { <-r.slots }()
 	r.invocations.Add(1)
+	if m.interpreted {
+		r.interpreted.Add(1)
+		out.Interpreted = true
+	}
 	r.active.Add(1)
 	defer r.active.Add(-1)
 
@@ -138,7 +146,7 @@ func (r *Runtime) run(ctx context.Context, m *module, spec *Spec, limit uint64, 
 	}
 
 	start := time.Now()
-	mod, err := r.rt.InstantiateModule(rctx, m.cm, cfg)
+	mod, err := m.rt.InstantiateModule(rctx, m.cm, cfg)
 	out.Duration = time.Since(start)
 	if mod != nil {
 		_ = mod.Close(context.Background())

@@ -29,6 +29,12 @@ type Config struct {
 	// 0 means DefaultMaxInstancesPerCPU*GOMAXPROCS. Beyond it, Invoke waits
 	// for a slot until its context ends, then returns ErrBusy.
 	MaxInstances int
+	// InterpretFirstMin is the module size in bytes above which a module
+	// that the compiler has not compiled on this node yet (no marker under
+	// CacheDir/compiled) is compiled with wazero's interpreter first and
+	// served by it while the compiler works in the background. 0 means
+	// DefaultInterpretFirstMin; negative turns interpreter-first off.
+	InterpretFirstMin int
 }
 
 // DefaultMaxInstancesPerCPU is the per-CPU factor of the MaxInstances default.
@@ -40,6 +46,12 @@ type Stats struct {
 	Active      int64  // instances running now
 	ColdStarts  uint64 // invocations that had to load and compile first
 	Invocations uint64 // invocations that got an instance slot
+	// Interpreted is how many of the Compiled modules are served by the
+	// interpreter now, their compiler run still in progress.
+	Interpreted int
+	// InterpretedInvocations counts the Invocations (and pooled instance
+	// starts) that ran on the interpreter.
+	InterpretedInvocations uint64
 }
 
 // Runtime compiles modules once per digest and runs one fresh instance per
@@ -47,7 +59,8 @@ type Stats struct {
 type Runtime struct {
 	log    *slog.Logger
 	load   func(ctx context.Context, digest string) ([]byte, error)
-	rt     wazero.Runtime
+	rt     wazero.Runtime // the compiler (or the interpreter where there is none)
+	interp *interpState   // interpreter-first for cold large modules; never nil
 	cache  wazero.CompilationCache
 	engine string
 	wasi   map[string]api.FunctionDefinition // exported by wasi_snapshot_preview1
@@ -70,6 +83,7 @@ type Runtime struct {
 	active      atomic.Int64
 	coldStarts  atomic.Uint64
 	invocations atomic.Uint64
+	interpreted atomic.Uint64
 }
 
 // New creates a Runtime: one wazero runtime (compiler engine when the
@@ -100,6 +114,14 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if m := rt.Module(wasi_snapshot_preview1.ModuleName); m != nil {
 		wasi = m.ExportedFunctionDefinitions()
 	}
+	interp := &interpState{}
+	if engine == EngineCompiler {
+		if interp, err = newInterpreter(ctx, cfg); err != nil {
+			_ = rt.Close(ctx)
+			_ = cache.Close(ctx)
+			return nil, err
+		}
+	}
 	n := cfg.MaxInstances
 	if n <= 0 {
 		n = DefaultMaxInstancesPerCPU * goruntime.GOMAXPROCS(0)
@@ -108,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		log:    log,
 		load:   cfg.Load,
 		rt:     rt,
+		interp: interp,
 		cache:  cache,
 		engine: engine,
 		wasi:   wasi,
@@ -123,7 +146,8 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		compiled: map[string]*module{},
 		pools:    map[string]*Pool{},
 	}
-	log.Info("wasm runtime ready", "engine", engine, "cache_dir", cfg.CacheDir, "max_instances", n)
+	log.Info("wasm runtime ready", "engine", engine, "cache_dir", cfg.CacheDir, "max_instances", n,
+		"interpret_first_min", interp.min)
 	return r, nil
 }
 
@@ -150,27 +174,36 @@ func newWazero(ctx context.Context, cache wazero.CompilationCache) (rt wazero.Ru
 		}
 	}()
 	if rt != nil {
-		return rt, "compiler"
+		return rt, EngineCompiler
 	}
-	return mk(wazero.NewRuntimeConfigInterpreter()), "interpreter"
+	return mk(wazero.NewRuntimeConfigInterpreter()), EngineInterpreter
 }
 
 // emptyModule is the smallest valid Wasm module (magic + version).
 var emptyModule = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 
-// Engine reports the wazero engine in use: "compiler" or "interpreter".
+// Engine reports the runtime's main wazero engine: EngineCompiler, or
+// EngineInterpreter on a platform without a compiler. ModuleEngine says
+// which one serves a given module now.
 func (r *Runtime) Engine() string { return r.engine }
 
 // Stats returns a snapshot of the counters.
 func (r *Runtime) Stats() Stats {
 	r.mu.RLock()
-	n := len(r.compiled)
+	n, interpreted := len(r.compiled), 0
+	for _, m := range r.compiled {
+		if m.interpreted {
+			interpreted++
+		}
+	}
 	r.mu.RUnlock()
 	return Stats{
-		Compiled:    n,
-		Active:      r.active.Load(),
-		ColdStarts:  r.coldStarts.Load(),
-		Invocations: r.invocations.Load(),
+		Compiled:               n,
+		Active:                 r.active.Load(),
+		ColdStarts:             r.coldStarts.Load(),
+		Invocations:            r.invocations.Load(),
+		Interpreted:            interpreted,
+		InterpretedInvocations: r.interpreted.Load(),
 	}
 }
 
@@ -182,6 +215,10 @@ func (r *Runtime) Close(ctx context.Context) error {
 	// Pooled instances hold the close lock for their whole life: stop them
 	// first (busy ones stop when their request ends).
 	r.closePools()
+	// Background compiles use the compiler runtime closed below.
+	if err := r.stopUpgrades(ctx); err != nil {
+		return err
+	}
 	// Taking the write lock waits for every running invocation (each holds a
 	// read lock), so no instance is closed under a running guest; guests are
 	// bounded by their own deadline.
@@ -205,6 +242,11 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.compiled = map[string]*module{}
 	r.mu.Unlock()
 	err := r.rt.Close(ctx)
+	if r.interp.rt != nil {
+		if ierr := r.interp.rt.Close(ctx); err == nil {
+			err = ierr
+		}
+	}
 	if cerr := r.cache.Close(ctx); err == nil {
 		err = cerr
 	}

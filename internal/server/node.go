@@ -34,6 +34,8 @@ type Node struct {
 	log     *slog.Logger
 	ns      *natsserver.Server
 	nc      *nats.Conn
+	qnc     *nats.Conn // the async workers' own connection
+	pnc     *nats.Conn // the async enqueue publishes' own connection
 	rt      *runtime.Runtime
 	reg     *registry.Registry
 	arts    *artifact.Store
@@ -140,7 +142,8 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.metrics = metrics.New(func() metrics.RuntimeStats {
 		s := n.rt.Stats()
-		return metrics.RuntimeStats{Compiled: s.Compiled, Active: s.Active, ColdStarts: s.ColdStarts, Invocations: s.Invocations}
+		return metrics.RuntimeStats{Compiled: s.Compiled, Active: s.Active, ColdStarts: s.ColdStarts, Invocations: s.Invocations,
+			Interpreted: s.Interpreted, InterpretedInvocations: s.InterpretedInvocations}
 	})
 	if err := n.openRetry(ctx, "registry", func(ctx context.Context) (err error) {
 		n.reg, err = registry.Open(ctx, js, registry.Options{Logger: n.log, Replicas: n.cfg.Replicas})
@@ -322,6 +325,11 @@ func (n *Node) close(ctx context.Context) error {
 	if n.rt != nil {
 		if err := n.rt.Close(ctx); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	for _, c := range []*nats.Conn{n.pnc, n.qnc} {
+		if c != nil {
+			c.Close()
 		}
 	}
 	if n.nc != nil {
