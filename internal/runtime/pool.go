@@ -63,8 +63,8 @@ type PoolSpec struct {
 	MaxInstances int
 	// MaxInflight, when positive, bounds the requests waiting for an
 	// instance; beyond it Do fails with a *QueueFullError whose MaxInflight
-	// is true. Otherwise MaxQueue bounds them (0 = twice the instances, at
-	// least 2).
+	// is true. Otherwise MaxQueue bounds them (0 = 16 per instance, at
+	// least 64).
 	MaxInflight int
 	MaxQueue    int
 }
@@ -394,7 +394,10 @@ func (p *Pool) queueLimit() (limit int, inflight bool) {
 	case p.spec.MaxQueue > 0:
 		return p.spec.MaxQueue, false
 	}
-	return max(2*p.target, 2), false
+	// Generous by default: a burst of clients should wait a few
+	// milliseconds for an instance rather than be refused; each wait is
+	// still bounded by the request timeout.
+	return max(16*p.target, 64), false
 }
 
 // release takes an instance back from a request: healthy ones serve the
