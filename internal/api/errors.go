@@ -15,6 +15,7 @@ const (
 	CodeNotFound      = "not_found"
 	CodeUnauthorized  = "unauthorized"
 	CodeInternal      = "internal"
+	CodeUnavailable   = "unavailable"
 )
 
 // textError answers an OpenFaaS route's error as one line of text.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -243,8 +244,8 @@ func (g *Gateway) deploy(w http.ResponseWriter, r *http.Request, update bool) {
 	if d.Requests != nil {
 		f.Requests = &registry.Resources{Memory: d.Requests.Memory, CPU: d.Requests.CPU}
 	}
+	old, _ := g.cfg.Registry.Function(ns, d.Service)
 	if update {
-		old, _ := g.cfg.Registry.Function(ns, d.Service)
 		f.Replicas = old.Replicas
 		if f.Replicas == 0 {
 			f.Replicas = minReplicas(labels)
@@ -272,8 +273,21 @@ func (g *Gateway) deploy(w http.ResponseWriter, r *http.Request, update bool) {
 	if update {
 		action = tlog.ActionUpdate
 	}
-	logIndex, ok := g.logAction(w, r, tlog.Record{Namespace: ns, Function: d.Service, Digest: art.Digest, SignerKey: signer, Action: action})
-	if !ok {
+	rec := tlog.Record{Namespace: ns, Function: d.Service, Digest: art.Digest, SignerKey: signer, Action: action}
+	logIndex, err := g.logAction(w, r, rec)
+	if err != nil {
+		// Roll back so no function runs without its record in the log.
+		ctx := context.WithoutCancel(r.Context())
+		var rbErr error
+		if update {
+			_, rbErr = g.cfg.Registry.UpdateFunction(ctx, old)
+		} else {
+			rbErr = g.cfg.Registry.DeleteFunction(ctx, ns, d.Service)
+		}
+		if rbErr != nil {
+			g.log.Error("could not roll back an unlogged deploy", "function", d.Service, "namespace", ns, "err", rbErr)
+		}
+		notLogged(w, rec, err)
 		return
 	}
 	g.log.Info("function deployed", "function", d.Service, "namespace", ns, "digest", art.Digest, "update", update,
@@ -304,7 +318,14 @@ func (g *Gateway) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusInternalServerError, "delete function: "+err.Error())
 		return
 	}
-	if _, ok := g.logAction(w, r, tlog.Record{Namespace: ns, Function: req.FunctionName, Digest: prev.Digest, Action: tlog.ActionRemove}); !ok {
+	rec := tlog.Record{Namespace: ns, Function: req.FunctionName, Digest: prev.Digest, Action: tlog.ActionRemove}
+	if _, err := g.logAction(w, r, rec); err != nil {
+		if prev.Name != "" {
+			if _, rbErr := g.cfg.Registry.CreateFunction(context.WithoutCancel(r.Context()), prev); rbErr != nil {
+				g.log.Error("could not roll back an unlogged remove", "function", req.FunctionName, "namespace", ns, "err", rbErr)
+			}
+		}
+		notLogged(w, rec, err)
 		return
 	}
 	g.log.Info("function removed", "function", req.FunctionName, "namespace", ns)

@@ -136,9 +136,9 @@ func (g *Gateway) deployTrust(w http.ResponseWriter, r *http.Request, ns, digest
 
 // logAction appends a node-signed deployment record and sets the log-index
 // header. It returns false (after answering 500) when the log is unwritable.
-func (g *Gateway) logAction(w http.ResponseWriter, r *http.Request, rec tlog.Record) (uint64, bool) {
+func (g *Gateway) logAction(w http.ResponseWriter, r *http.Request, rec tlog.Record) (uint64, error) {
 	if g.cfg.Tlog == nil {
-		return 0, true
+		return 0, nil
 	}
 	if g.trustOn() {
 		rec.Mode = g.cfg.Trust.Policy(rec.Namespace).Mode
@@ -146,11 +146,22 @@ func (g *Gateway) logAction(w http.ResponseWriter, r *http.Request, rec tlog.Rec
 	rc, err := g.cfg.Tlog.AppendRecord(r.Context(), rec)
 	if err != nil {
 		g.log.Error("tlog: could not log a deployment record", "record", rec, "err", err)
-		textError(w, http.StatusInternalServerError, fmt.Sprintf("%s of %s.%s done but not logged: %v", rec.Action, rec.Function, rec.Namespace, err))
-		return 0, false
+		return 0, err
 	}
 	w.Header().Set(HeaderLogIndex, strconv.FormatUint(rc.Index, 10))
-	return rc.Index, true
+	return rc.Index, nil
+}
+
+// notLogged answers a change that was rolled back because its log record
+// could not be appended: nothing runs that the log does not show.
+func notLogged(w http.ResponseWriter, rec tlog.Record, err error) {
+	msg := fmt.Sprintf("%s of %s.%s not applied: it could not be logged: %v", rec.Action, rec.Function, rec.Namespace, err)
+	if errors.Is(err, tlog.ErrNoWriter) {
+		w.Header().Set("Retry-After", "2")
+		textError(w, http.StatusServiceUnavailable, msg+"; retry shortly")
+		return
+	}
+	textError(w, http.StatusInternalServerError, msg)
 }
 
 // trustNamespace picks ?namespace= (default openfaas-fn) for trust routes.
@@ -345,6 +356,12 @@ func (g *Gateway) tlogInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cp, err := g.cfg.Tlog.Checkpoint(r.Context())
+	if errors.Is(err, tlog.ErrNoWriter) {
+		// A cluster between log writers (an election is under way).
+		w.Header().Set("Retry-After", "2")
+		jsonError(w, http.StatusServiceUnavailable, CodeUnavailable, err.Error()+"; retry shortly")
+		return
+	}
 	if err != nil {
 		jsonError(w, http.StatusInternalServerError, CodeInternal, err.Error())
 		return

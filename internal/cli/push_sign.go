@@ -28,7 +28,7 @@ func pushWith(ctx context.Context, c *client.Client, path string, tags []string,
 		if bundle, err = os.ReadFile(o.bundle); err != nil {
 			return client.Artifact{}, fmt.Errorf("push: %w", err)
 		}
-	} else if bundle, _, err = signModule(ctx, o.key, wasm); err != nil {
+	} else if bundle, _, err = signModule(ctx, o.key, c.Gateway(), wasm); err != nil {
 		return client.Artifact{}, fmt.Errorf("push: %w", err)
 	}
 	if bundle == nil {

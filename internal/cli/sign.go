@@ -10,14 +10,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newSignCommand(_ *globals) *cobra.Command {
+func newSignCommand(g *globals) *cobra.Command {
 	var keyFlag, out string
 	cmd := &cobra.Command{
 		Use:   "sign FILE.wasm",
 		Short: "Write a Sigstore bundle (v0.3) signing a module",
 		Long: "sign signs the sha256 digest of FILE.wasm and writes a Sigstore bundle v0.3 (FILE.wasm.sigstore.json by default),\n" +
 			"which `sigil push --bundle` uploads and `cosign verify-blob --bundle` accepts.\n" +
-			"The key is --key, else $SIGIL_KEY, else ./.sigil/keys/dev.key, else <user config dir>/sigil/keys/dev.key.",
+			"The key is --key, else $SIGIL_KEY, else ./.sigil/keys/dev.key, else the developer key of the local node\n" +
+			"serving the gateway (recorded by `sigil up`), else <user config dir>/sigil/keys/dev.key.",
 		Example: "  sigil sign hello.wasm --key release.key\n  sigil push hello.wasm --bundle hello.wasm.sigstore.json --tag hello:1",
 		Args:    exactArgs("FILE.wasm"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -25,7 +26,7 @@ func newSignCommand(_ *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("sign: %w", err)
 			}
-			b, keyPath, err := signModule(cmd.Context(), keyFlag, wasm)
+			b, keyPath, err := signModule(cmd.Context(), keyFlag, resolveGateway(g.gateway, ""), wasm)
 			if err != nil {
 				return err
 			}
@@ -47,10 +48,10 @@ func newSignCommand(_ *globals) *cobra.Command {
 	return cmd
 }
 
-// signModule signs wasm with the key FindSigningKey picks. It returns a nil
-// bundle (and no error) when there is no key to find.
-func signModule(ctx context.Context, keyFlag string, wasm []byte) (bundle []byte, keyPath string, err error) {
-	keyPath = trust.FindSigningKey(keyFlag)
+// signModule signs wasm with the key FindSigningKeyFor picks for gateway.
+// It returns a nil bundle (and no error) when there is no key to find.
+func signModule(ctx context.Context, keyFlag, gateway string, wasm []byte) (bundle []byte, keyPath string, err error) {
+	keyPath = trust.FindSigningKeyFor(keyFlag, gateway)
 	if keyPath == "" {
 		return nil, "", nil
 	}

@@ -187,6 +187,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.serve(); err != nil {
 		return nil, err
 	}
+	n.recordLocalKey()
 	n.log.Info("sigil is ready", "url", n.URL(), "data_dir", dataDir, "node", cfg.NodeName,
 		"auth", n.creds != nil, "startup", time.Since(began).Round(time.Microsecond).String())
 	if cfg.Demo {

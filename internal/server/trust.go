@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -73,4 +74,17 @@ func (n *Node) closeTrust(ctx context.Context) []error {
 		}
 	}
 	return errs
+}
+
+// recordLocalKey tells the local CLI which developer key signs for this
+// gateway when it listens on a loopback address, so `sigil push` works with
+// zero setup whatever the data dir and working directory.
+func (n *Node) recordLocalKey() {
+	addr, ok := n.ln.Addr().(*net.TCPAddr)
+	if !ok || !addr.IP.IsLoopback() || n.keys.DevPath == "" {
+		return
+	}
+	if err := trust.RecordLocalKey(addr.String(), n.keys.DevPath); err != nil {
+		n.log.Debug("could not record the developer key for the local CLI", "err", err)
+	}
 }

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Key files under a node's data directory.
@@ -131,22 +134,102 @@ func LoadSigningKeyFile(path string) (*ecdsa.PrivateKey, error) {
 
 // FindSigningKey picks the signing key file: flag, else $SIGIL_KEY, else
 // ./.sigil/keys/dev.key (the developer key of a `sigil up` started in this
-// directory), else <user config dir>/sigil/keys/dev.key. It returns "" when
-// none exists.
-func FindSigningKey(flag string) string {
+// directory), else the key a local node recorded for the gateway (see
+// FindSigningKeyFor), else <user config dir>/sigil/keys/dev.key. It returns
+// "" when none exists.
+func FindSigningKey(flag string) string { return FindSigningKeyFor(flag, "") }
+
+// FindSigningKeyFor is FindSigningKey that also knows the gateway: after
+// ./.sigil it looks for the developer key a local node on that gateway
+// address recorded (RecordLocalKey).
+func FindSigningKeyFor(flag, gateway string) string {
 	if flag != "" {
 		return flag
 	}
 	if p := os.Getenv("SIGIL_KEY"); p != "" {
 		return p
 	}
-	cands := []string{DevKeyPath(".sigil")}
+	if _, err := os.Stat(DevKeyPath(".sigil")); err == nil {
+		return DevKeyPath(".sigil")
+	}
+	if p := LocalKeyFor(gateway); p != "" {
+		return p
+	}
+	var cands []string
 	if d, err := os.UserConfigDir(); err == nil {
 		cands = append(cands, filepath.Join(d, "sigil", KeysDir, DevKeyFile))
 	}
 	for _, c := range cands {
 		if _, err := os.Stat(c); err == nil {
 			return c
+		}
+	}
+	return ""
+}
+
+// LocalKeysDir is where a node listening on a loopback address records the
+// path of its developer key, one file per gateway address, so the CLI of
+// the same user finds the key of whichever local node it talks to — with
+// any --data-dir and from any working directory.
+func LocalKeysDir() (string, error) {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "sigil", "local-gateways"), nil
+}
+
+// localKeyFile names the record for a gateway address ("127.0.0.1:8080").
+func localKeyFile(dir, hostport string) string {
+	safe := strings.NewReplacer(":", "_", "/", "_", "[", "", "]", "").Replace(hostport)
+	return filepath.Join(dir, safe+".key-path")
+}
+
+// RecordLocalKey notes that the gateway at hostport (a loopback address)
+// signs with the developer key at keyPath. Errors are for the caller to log:
+// the record is a convenience.
+func RecordLocalKey(hostport, keyPath string) error {
+	dir, err := LocalKeysDir()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(keyPath)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(localKeyFile(dir, hostport), []byte(abs+"\n"), 0o600)
+}
+
+// LocalKeyFor returns the developer key recorded for the gateway URL, if
+// the gateway is on a loopback address and its key file still exists.
+func LocalKeyFor(gateway string) string {
+	u, err := url.Parse(gateway)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	dir, err := LocalKeysDir()
+	if err != nil {
+		return ""
+	}
+	for _, h := range []string{host, "127.0.0.1", "localhost"} {
+		b, err := os.ReadFile(localKeyFile(dir, net.JoinHostPort(h, port)))
+		if err != nil {
+			continue
+		}
+		p := strings.TrimSpace(string(b))
+		if _, err := os.Stat(p); err == nil {
+			return p
 		}
 	}
 	return ""

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -284,7 +285,12 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		var before struct{ Size uint64 }
-		mustJSON(t, survivor.must(200, "GET", "/system/tlog", nil).Body, &before)
+		// Right after the previous subtest's restarts the lease may name a
+		// writer that is still catching up: poll until the log is readable.
+		eventually(t, 30*time.Second, "the log readable through a survivor", func() bool {
+			r := survivor.do("GET", "/system/tlog", nil)
+			return r.Status == http.StatusOK && json.Unmarshal(r.Body, &before) == nil
+		})
 		writer.kill()
 		killed := time.Now()
 		// A deploy logs a record: it needs a new writer (and, like every
