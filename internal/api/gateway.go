@@ -57,6 +57,7 @@ type Gateway struct {
 
 	scalingUp sync.Map // "ns/name" → struct{}: a scale-from-zero write in flight
 	poolRevs  poolRevCache
+	secretFSs secretFSCache
 }
 
 // New builds the gateway and its routes.
@@ -84,6 +85,7 @@ func New(cfg Config) *Gateway {
 	}
 	g := &Gateway{cfg: cfg, log: cfg.Logger, counts: map[string]*fnStats{}}
 	g.poolRevs.m = map[string]poolRev{}
+	g.secretFSs.m = map[string]secretFSEntry{}
 	g.handler = g.routes()
 	return g
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -398,16 +399,35 @@ func (g *Gateway) timeout(f *registry.Function) time.Duration {
 }
 
 // secretsFS is the read-only view of f's secrets, mounted by the runtime at
-// /var/openfaas/secrets. It is built per request from the registry cache so
-// a secret update is seen by the very next invocation.
+// /var/openfaas/secrets. It is built once per set of secret versions (the
+// stamp changes with any secret's UpdatedAt), so a secret update is seen by
+// the very next invocation and an unchanged one costs a map lookup.
 func (g *Gateway) secretsFS(f *registry.Function) fs.FS {
+	key, stamp := poolKey(f), g.secretsStamp(f)
+	g.secretFSs.mu.Lock()
+	defer g.secretFSs.mu.Unlock()
+	if c, ok := g.secretFSs.m[key]; ok && c.stamp == stamp {
+		return c.fs
+	}
 	files := make(map[string][]byte, len(f.Secrets))
 	for _, s := range f.Secrets {
 		if sec, ok := g.cfg.Registry.Secret(f.Namespace, s); ok {
 			files[s] = sec.Value
 		}
 	}
-	return newSecretFS(files)
+	sfs := newSecretFS(files)
+	g.secretFSs.m[key] = secretFSEntry{stamp: stamp, fs: sfs}
+	return sfs
+}
+
+type secretFSEntry struct {
+	stamp string
+	fs    fs.FS
+}
+
+type secretFSCache struct {
+	mu sync.Mutex
+	m  map[string]secretFSEntry // "ns/name" → the FS built for a stamp
 }
 
 // scaleFromZero brings a function scaled to zero back to its minimum warm

@@ -152,6 +152,9 @@ func (g *Gateway) OnEvent(ev registry.Event) {
 		g.poolRevs.mu.Lock()
 		delete(g.poolRevs.m, key)
 		g.poolRevs.mu.Unlock()
+		g.secretFSs.mu.Lock()
+		delete(g.secretFSs.m, key)
+		g.secretFSs.mu.Unlock()
 		return
 	}
 	g.pool(&f).Resize(int(f.Replicas))

@@ -25,6 +25,13 @@ func KeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValu
 		cfg.Replicas = 1
 	}
 	cfg.Storage = jetstream.FileStorage
+	// A bucket that already exists as wanted is opened, not updated: an
+	// update turns AllowDirect back on for every node until it is turned
+	// off again, and a handle another node opens in that window keeps using
+	// direct gets that then find no responder (seen in the 3-node test).
+	if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil && settled(ctx, js, KVStreamName(cfg.Bucket), cfg.Replicas) {
+		return kv, nil
+	}
 	if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("create kv bucket %s: %w", cfg.Bucket, err)
 	}
@@ -46,6 +53,9 @@ func ObjectStore(ctx context.Context, js jetstream.JetStream, cfg jetstream.Obje
 		cfg.Replicas = 1
 	}
 	cfg.Storage = jetstream.FileStorage
+	if obs, err := js.ObjectStore(ctx, cfg.Bucket); err == nil && settled(ctx, js, ObjectStreamName(cfg.Bucket), cfg.Replicas) {
+		return obs, nil
+	}
 	if _, err := js.CreateOrUpdateObjectStore(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("create object store %s: %w", cfg.Bucket, err)
 	}
@@ -57,6 +67,17 @@ func ObjectStore(ctx context.Context, js jetstream.JetStream, cfg jetstream.Obje
 		return nil, fmt.Errorf("open object store %s: %w", cfg.Bucket, err)
 	}
 	return obs, nil
+}
+
+// settled reports whether the stream behind a bucket already has direct
+// gets off and the wanted replicas, so opening it is enough.
+func settled(ctx context.Context, js jetstream.JetStream, stream string, replicas int) bool {
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return false
+	}
+	c := st.CachedInfo().Config
+	return !c.AllowDirect && c.Replicas == replicas
 }
 
 func disableDirect(ctx context.Context, js jetstream.JetStream, name string) error {

@@ -345,7 +345,7 @@ func (n *Node) openTlog(ctx context.Context, js jetstream.JetStream, own ed25519
 	if !n.cfg.clustered() {
 		return tlog.Open(ctx, tlog.Options{Dir: filepath.Join(n.cfg.DataDir, "tlog"), Key: own, Logger: n.log})
 	}
-	key, err := n.sharedLogKey(ctx, own)
+	key, err := n.sharedLogKey(ctx, js, own)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +362,7 @@ func (n *Node) openTlog(ctx context.Context, js jetstream.JetStream, own ed25519
 
 // sharedLogKey returns the cluster's log key: the first node offers its own
 // (Create succeeds once), every other node adopts it.
-func (n *Node) sharedLogKey(ctx context.Context, own ed25519.PrivateKey) (ed25519.PrivateKey, error) {
+func (n *Node) sharedLogKey(ctx context.Context, js jetstream.JetStream, own ed25519.PrivateKey) (ed25519.PrivateKey, error) {
 	pemb, err := trust.EncodePrivateKey(own, nil)
 	if err != nil {
 		return nil, err
@@ -377,6 +377,11 @@ func (n *Node) sharedLogKey(ctx context.Context, own ed25519.PrivateKey) (ed2551
 		}
 		e, err := n.clusterKV.Get(ctx, logKeyKey)
 		if err != nil {
+			// Reopen for the next attempt: the handle may predate a change
+			// of the bucket's direct-get setting.
+			if kv, kerr := js.KeyValue(ctx, ClusterBucket); kerr == nil {
+				n.clusterKV = kv
+			}
 			return err
 		}
 		key, err = trust.ParseEd25519PrivateKey(e.Value())

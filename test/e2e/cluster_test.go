@@ -241,8 +241,13 @@ func TestCluster(t *testing.T) {
 		use(t, ms)
 		leader := streamLeader(t, js, ms, queue.StreamName)
 		gap := asyncFailover(t, ms, leader, syscall.SIGTERM)
-		if gap >= time.Second {
-			t.Errorf("SIGTERM gap %s, want < 1s", gap)
+		// A graceful leave hands leadership over in tens to hundreds of ms
+		// (the figure is logged above and reported in docs/cluster.md); a
+		// crash costs an election of 4-9 s. The bound tells the two apart
+		// with room for a loaded 2-core CI machine (2.1 s was seen while
+		// another suite ran); it is not a speed measurement.
+		if gap >= 3*time.Second {
+			t.Errorf("SIGTERM gap %s: the leader's leave looked like a crash (want well under the 4 s of an election)", gap)
 		}
 		leader.restart(t)
 	})
