@@ -24,7 +24,7 @@ func serveOpenFaaS(environ []string, stdin io.Reader, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "sigil: reading the request body: %v\n", err)
 		return 1
 	}
-	w := &classicWriter{header: http.Header{}, out: bufio.NewWriterSize(stdout, flushSize)}
+	w := &classicWriter{respState: respState{header: http.Header{}}, out: bufio.NewWriterSize(stdout, flushSize)}
 	if serveOne(h, w, openfaasRequest(environ, body), stderr) {
 		return 1
 	}
@@ -75,36 +75,18 @@ func openfaasRequest(environ []string, body []byte) *http.Request {
 // status is below 400, and keeps it for stderr otherwise. Headers cannot
 // cross the classic ABI and are dropped.
 type classicWriter struct {
-	header  http.Header
-	status  int
-	done    bool
+	respState
 	out     *bufio.Writer
 	errBody []byte
 }
 
 var _ http.Flusher = (*classicWriter)(nil)
 
-func (w *classicWriter) Header() http.Header { return w.header }
-
-func (w *classicWriter) WriteHeader(code int) {
-	if w.done || w.status != 0 {
-		return
-	}
-	checkStatus(code)
-	if code >= 200 {
-		w.status = code
-	}
-}
+func (w *classicWriter) WriteHeader(code int) { w.acceptStatus(code) }
 
 func (w *classicWriter) Write(p []byte) (int, error) {
-	if w.done {
-		return 0, errWriteAfterReturn
-	}
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if !bodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
+	if err := w.startBody(w.WriteHeader); err != nil {
+		return 0, err
 	}
 	if w.status >= 400 {
 		if room := maxLoggedBody - len(w.errBody); room > 0 {
@@ -132,7 +114,7 @@ func serveWAGI(environ []string, stdin io.Reader, stdout, stderr io.Writer, h ht
 		return 1
 	}
 	r, err := wagiRequest(environ, body)
-	w := &cgiWriter{header: http.Header{}, out: bufio.NewWriterSize(stdout, flushSize), logw: stderr}
+	w := &cgiWriter{respState: respState{header: http.Header{}}, out: bufio.NewWriterSize(stdout, flushSize), logw: stderr}
 	if err != nil {
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 	} else if serveOne(h, w, r, stderr) {
@@ -191,10 +173,8 @@ func wagiRequest(environ []string, body []byte) (*http.Request, error) {
 // cgiWriter writes a CGI header block (Status first, then the headers in
 // name order, a repeated header's values joined with ", ") before the body.
 type cgiWriter struct {
-	header    http.Header
-	status    int
+	respState
 	committed bool
-	done      bool
 	pending   []byte // body held back to sniff the Content-Type
 	out       *bufio.Writer
 	logw      io.Writer
@@ -202,27 +182,11 @@ type cgiWriter struct {
 
 var _ http.Flusher = (*cgiWriter)(nil)
 
-func (w *cgiWriter) Header() http.Header { return w.header }
-
-func (w *cgiWriter) WriteHeader(code int) {
-	if w.done || w.status != 0 {
-		return
-	}
-	checkStatus(code)
-	if code >= 200 {
-		w.status = code
-	}
-}
+func (w *cgiWriter) WriteHeader(code int) { w.acceptStatus(code) }
 
 func (w *cgiWriter) Write(p []byte) (int, error) {
-	if w.done {
-		return 0, errWriteAfterReturn
-	}
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if !bodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
+	if err := w.startBody(w.WriteHeader); err != nil {
+		return 0, err
 	}
 	if !w.committed {
 		w.pending = append(w.pending, p...)

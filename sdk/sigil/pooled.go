@@ -110,12 +110,10 @@ func newRequest(method string, u *url.URL, uri string, h http.Header, host, remo
 // sends a head frame, data frames and an end frame, in as few writes as it
 // can (one for a small response).
 type frameWriter struct {
+	respState
 	out     io.Writer
-	header  http.Header
 	sent    http.Header // header as of WriteHeader
-	status  int         // 0 until WriteHeader or the first Write
 	headOut bool        // the head frame went out
-	done    bool        // the handler returned
 	aborted bool        // the handler panicked after the head went out
 	body    []byte      // body not sent yet
 	buf     []byte      // frames being assembled
@@ -134,29 +132,15 @@ func (w *frameWriter) reset() {
 	w.body = w.body[:0]
 }
 
-func (w *frameWriter) Header() http.Header { return w.header }
-
 func (w *frameWriter) WriteHeader(code int) {
-	if w.done || w.status != 0 {
-		return
+	if w.acceptStatus(code) {
+		w.sent = w.header.Clone()
 	}
-	checkStatus(code)
-	if code < 200 {
-		return // informational responses are not forwarded
-	}
-	w.status = code
-	w.sent = w.header.Clone()
 }
 
 func (w *frameWriter) Write(p []byte) (int, error) {
-	if w.done {
-		return 0, errWriteAfterReturn
-	}
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if !bodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
+	if err := w.startBody(w.WriteHeader); err != nil {
+		return 0, err
 	}
 	w.body = append(w.body, p...)
 	if len(w.body) >= flushSize {
