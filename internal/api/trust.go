@@ -205,21 +205,32 @@ func (g *Gateway) getTrustPolicy(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toClientPolicy(g.cfg.Trust.Policy(ns)))
 }
 
-// putTrustPolicy: PUT /system/trust/policy?namespace=NS {"mode": "audit"}.
-func (g *Gateway) putTrustPolicy(w http.ResponseWriter, r *http.Request) {
+// trustChange is the common start of a policy change: trust is on, the
+// namespace is valid, the JSON body decodes into req, and the namespace has
+// a policy of its own to change. It answers the error itself.
+func (g *Gateway) trustChange(w http.ResponseWriter, r *http.Request, req any) (string, bool) {
 	if g.trustUnavailable(w) {
-		return
+		return "", false
 	}
 	ns, ok := trustNamespace(w, r)
 	if !ok {
-		return
+		return "", false
 	}
-	var req client.TrustPolicy
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody)).Decode(&req); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody)).Decode(req); err != nil {
 		jsonError(w, http.StatusBadRequest, CodeBadRequest, "invalid JSON: "+err.Error())
-		return
+		return "", false
 	}
 	if !g.ensurePolicyOf(w, r, ns) {
+		return "", false
+	}
+	return ns, true
+}
+
+// putTrustPolicy: PUT /system/trust/policy?namespace=NS {"mode": "audit"}.
+func (g *Gateway) putTrustPolicy(w http.ResponseWriter, r *http.Request) {
+	var req client.TrustPolicy
+	ns, ok := g.trustChange(w, r, &req)
+	if !ok {
 		return
 	}
 	p, err := g.cfg.Trust.SetMode(r.Context(), ns, req.Mode)
@@ -264,19 +275,9 @@ func (g *Gateway) trustWriteError(w http.ResponseWriter, err error) bool {
 
 // addTrustedKey: POST /system/trust/keys?namespace=NS {"name","publicKey"}.
 func (g *Gateway) addTrustedKey(w http.ResponseWriter, r *http.Request) {
-	if g.trustUnavailable(w) {
-		return
-	}
-	ns, ok := trustNamespace(w, r)
-	if !ok {
-		return
-	}
 	var req client.TrustedKey
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody)).Decode(&req); err != nil {
-		jsonError(w, http.StatusBadRequest, CodeBadRequest, "invalid JSON: "+err.Error())
-		return
-	}
-	if !g.ensurePolicyOf(w, r, ns) {
+	ns, ok := g.trustChange(w, r, &req)
+	if !ok {
 		return
 	}
 	k, err := g.cfg.Trust.AddKey(r.Context(), ns, req.Name, []byte(req.PublicKey))
