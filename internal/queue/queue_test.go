@@ -18,6 +18,7 @@ import (
 
 	"github.com/sigilhq/sigil/internal/natsutil/natstest"
 	"github.com/sigilhq/sigil/internal/registry"
+	"github.com/sigilhq/sigil/internal/testutil"
 )
 
 // fakeFns is a registry stand-in: the functions the queue can look up.
@@ -181,13 +182,7 @@ func (h *harness) enqueue(t *testing.T, body, callback string) string {
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, within, what, cond)
 }
 
 func TestRunAndCallback(t *testing.T) {

@@ -11,17 +11,12 @@ import (
 
 	"github.com/sigilhq/sigil/internal/lease"
 	"github.com/sigilhq/sigil/internal/natsutil/natstest"
+	"github.com/sigilhq/sigil/internal/testutil"
 )
 
 func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, within, what, cond)
 }
 
 // TestClusterSingleWriterFailover: two members share one log; the lease

@@ -12,6 +12,7 @@ import (
 	"github.com/sigilhq/sigil/internal/natsutil/natstest"
 	"github.com/sigilhq/sigil/internal/queue"
 	"github.com/sigilhq/sigil/internal/registry"
+	"github.com/sigilhq/sigil/internal/testutil"
 )
 
 type fakeQueue struct {
@@ -40,13 +41,7 @@ func (f *fakeQueue) calls(name string) []queue.Request {
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, within, what, cond)
 }
 
 func newManager(t *testing.T, nc *nats.Conn) (*Manager, *fakeQueue) {

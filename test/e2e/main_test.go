@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sigilhq/sigil/internal/build"
+	"github.com/sigilhq/sigil/internal/testutil"
 )
 
 var (
@@ -308,13 +309,7 @@ func (n *node) deploy(d map[string]any) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, within, what, cond)
 }
 
 // runCLI runs the sigil binary as a user would.
