@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -235,34 +234,7 @@ func TestHostileGuests(t *testing.T) {
 		{"flood", http.StatusBadGateway, "output exceeded"},
 		{"trap", http.StatusInternalServerError, "trapped"},
 	}
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	var echoErr error
-	var echoes int
-	wg.Add(1)
-	go func() { // a well-behaved function keeps answering meanwhile
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			res, err := http.Post(n.url+"/function/echo", "text/plain", strings.NewReader("ping"))
-			if err != nil {
-				echoErr = err
-				return
-			}
-			b := new(bytes.Buffer)
-			_, _ = b.ReadFrom(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 || b.String() != "ping" {
-				echoErr = &statusErr{res.StatusCode, b.String()}
-				return
-			}
-			echoes++
-		}
-	}()
+	stop := n.keepCalling("/function/echo", http.StatusOK) // a well-behaved function keeps answering meanwhile
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
 			start := time.Now()
@@ -273,10 +245,9 @@ func TestHostileGuests(t *testing.T) {
 			t.Logf("%s: %d %q in %s", c.fn, r.Status, strings.TrimSpace(string(r.Body)), time.Since(start).Round(time.Millisecond))
 		})
 	}
-	close(stop)
-	wg.Wait()
-	if echoErr != nil {
-		t.Fatalf("echo failed while hostile guests ran: %v", echoErr)
+	echoes, failed, echoErr := stop()
+	if failed > 0 {
+		t.Fatalf("echo failed %d times while hostile guests ran, first: %v", failed, echoErr)
 	}
 	if echoes == 0 {
 		t.Fatal("echo never answered while hostile guests ran")
@@ -292,13 +263,6 @@ func TestHostileGuests(t *testing.T) {
 		t.Errorf("instances still active after hostile guests:\n%s", grepLines(metrics, "sigil_active"))
 	}
 }
-
-type statusErr struct {
-	code int
-	body string
-}
-
-func (e *statusErr) Error() string { return http.StatusText(e.code) + ": " + e.body }
 
 func grepLines(s, sub string) string {
 	var out []string

@@ -323,3 +323,45 @@ func runCLI(t *testing.T, env []string, stdin string, args ...string) (string, s
 	err := cmd.Run()
 	return out.String(), errb.String(), err
 }
+
+// keepCalling POSTs "ping" to path in a loop until the returned stop is
+// called; a call counts as good when it answers want with the body echoed.
+// stop reports the good and bad calls and the first failure seen.
+func (n *node) keepCalling(path string, want int) (stop func() (good, bad int64, first error)) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var good, bad int64
+	var first error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			res, err := http.Post(n.url+path, "text/plain", strings.NewReader("ping"))
+			if err == nil {
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != want || string(b) != "ping" {
+					err = fmt.Errorf("%s: %d %q, want %d echoing the body", path, res.StatusCode, b, want)
+				}
+			}
+			if err != nil {
+				bad++
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+			good++
+		}
+	}()
+	return func() (int64, int64, error) {
+		close(done)
+		wg.Wait()
+		return good, bad, first
+	}
+}

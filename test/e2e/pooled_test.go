@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,31 +65,7 @@ func TestPooledHostile(t *testing.T) {
 		"labels": map[string]string{"com.openfaas.scale.min": "2"}})
 	eventually(t, 30*time.Second, "two warm instances", func() bool { return n.status("pg").AvailableReplicas == 2 })
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var ok, bad atomic.Int64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			res, err := http.Post(n.url+"/function/pg/echo", "text/plain", strings.NewReader("ping"))
-			if err != nil {
-				bad.Add(1)
-				continue
-			}
-			res.Body.Close()
-			if res.StatusCode == http.StatusAccepted {
-				ok.Add(1)
-			} else {
-				bad.Add(1)
-			}
-		}
-	}()
+	stop := n.keepCalling("/function/pg/echo", http.StatusAccepted)
 	cases := []struct {
 		path   string
 		status int
@@ -107,12 +82,11 @@ func TestPooledHostile(t *testing.T) {
 		}
 		eventually(t, 30*time.Second, "instances replaced after "+c.path, func() bool { return n.status("pg").AvailableReplicas == 2 })
 	}
-	close(stop)
-	wg.Wait()
-	if ok.Load() == 0 {
+	ok, bad, first := stop()
+	if ok == 0 {
 		t.Fatal("no echo was served while hostile requests ran")
 	}
-	t.Logf("echo while hostile: %d ok, %d failed", ok.Load(), bad.Load())
+	t.Logf("echo while hostile: %d ok, %d failed (first: %v)", ok, bad, first)
 	if r := n.must(http.StatusAccepted, "POST", "/function/pg/echo", "after"); string(r.Body) != "after" {
 		t.Fatalf("after: %q", r.Body)
 	}
